@@ -1,0 +1,43 @@
+"""The one rule that maps upstream URLs into the mirror and back.
+
+``https://HOST/PATH`` is served by the mirror at ``{base}/HOST/PATH`` for every host below.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8642
+DEFAULT_BASE = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+
+EARTH_SEARCH = "earth-search.aws.element84.com"
+SENTINEL_COGS = "sentinel-cogs.s3.us-west-2.amazonaws.com"
+CMR = "cmr.earthdata.nasa.gov"
+LPDAAC = "data.lpdaac.earthdatacloud.nasa.gov"
+
+MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, CMR, LPDAAC)
+
+EARTH_SEARCH_API = f"https://{EARTH_SEARCH}/v1"
+CMR_LPCLOUD_API = f"https://{CMR}/stac/LPCLOUD"
+
+
+def mirror_url(url: str, base: str = DEFAULT_BASE) -> str:
+    """Return where the mirror at ``base`` serves ``url``; other URLs come back unchanged."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.hostname not in MIRRORED_HOSTS:
+        return url
+    rest = url[len(f"https://{parts.netloc}") :]
+    return f"{base.rstrip('/')}/{parts.hostname}{rest}"
+
+
+def real_url(url: str, base: str = DEFAULT_BASE) -> str:
+    """Inverse of :func:`mirror_url`: the upstream URL a mirror URL stands for."""
+    prefix = base.rstrip("/") + "/"
+    if not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    host = rest.split("/", 1)[0].split("?", 1)[0]
+    if host not in MIRRORED_HOSTS:
+        return url
+    return f"https://{rest}"
