@@ -1,0 +1,36 @@
+# The two commands of the README, and their helpers. Everything installs itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: site test deps bench lint clean
+
+## site: build the lesson into _build/html, executing every episode against the offline mirror
+site: deps
+	$(BIN)/satlesson mirror run -- $(BIN)/jupyter-book build . --builder html -W --keep-going
+
+## test: the whole suite (lint, lesson checks, unit, mirror, episode and page tests)
+test: deps
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/satlesson check
+	$(BIN)/python -m pytest
+
+## bench: print the mirror's and the build's figures
+bench: deps
+	$(BIN)/python scripts/bench_clip.py
+
+deps: $(STAMP)
+	./scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[mirror,docs,test]"
+	touch $@
+
+lint: deps
+	$(BIN)/ruff check src tests scripts
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from satlesson.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""The ``satlesson`` command."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from satlesson.mirror.errors import MirrorError
+from satlesson.mirror.urls import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT
+
+
+def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
+    mirror = subparsers.add_parser("mirror", help="the offline mirror of the lesson's services")
+    verbs = mirror.add_subparsers(dest="verb", required=True)
+    state = argparse.ArgumentParser(add_help=False)
+    state.add_argument("--state-dir", type=Path, default=None,
+                       help="database and file cache (default: ./.mirror or $SATLESSON_MIRROR_DIR)")
+
+    serve = verbs.add_parser("serve", parents=[state], help="serve the mirror in the foreground")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+
+    build = verbs.add_parser("build", parents=[state], help="generate the snapshot ahead of time")
+    build.add_argument("--item", action="append", default=[], help="only this item's files")
+
+    env = verbs.add_parser("env", parents=[state],
+                           help="print shell exports that route Jupyter kernels to the mirror")
+    env.add_argument("--base", default=DEFAULT_BASE)
+
+    run = verbs.add_parser("run", parents=[state],
+                           help="start the mirror, run a command routed to it, stop the mirror")
+    run.add_argument("--port", type=int, default=DEFAULT_PORT)
+    run.add_argument("command", nargs=argparse.REMAINDER)
+
+
+def _mirror(args: argparse.Namespace) -> int:
+    from satlesson.mirror import service
+
+    state_dir = args.state_dir.resolve() if args.state_dir else service.default_state_dir()
+    if args.verb == "serve":
+        service.serve(args.host, args.port, state_dir)
+    elif args.verb == "build":
+        service.build(state_dir, args.item)
+    elif args.verb == "env":
+        from satlesson.mirror.routing import kernel_env
+
+        for key, value in kernel_env(args.base, state_dir).items():
+            print(f"export {key}={shlex.quote(value)}")
+    elif args.verb == "run":
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        if not command:
+            raise MirrorError("Name a command to run, e.g. satlesson mirror run -- jupyter lab")
+        return service.run_with_mirror(command, args.port, state_dir)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="satlesson", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _mirror_parser(subparsers)
+    try:
+        from satlesson import cli_check
+    except ImportError:  # the lesson tooling is optional for the mirror
+        cli_check = None  # type: ignore[assignment]
+    if cli_check is not None:
+        cli_check.add_parser(subparsers)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "mirror":
+            return _mirror(args)
+        return int(args.func(args))
+    except MirrorError as exc:
+        print(f"satlesson: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

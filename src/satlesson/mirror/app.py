@@ -1,0 +1,218 @@
+"""The mirror's ASGI application: two stac-fastapi-pgstac APIs and a byte-range file server.
+
+Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
+- the STAC APIs are stac-fastapi-pgstac apps mounted at their upstream paths; hrefs in their
+  JSON are rewritten into the mirror on the way out;
+- asset files are served by ``FileResponse`` (206 for Range requests) from the asset cache,
+  generated on first request. Only the files the catalog advertises exist: any other path is
+  a 404, so nothing outside the snapshot can be reached.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from stac_fastapi.pgstac.app import instantiate_api
+from stac_fastapi.pgstac.config import PostgresSettings, Settings
+from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from satlesson.mirror import assets, catalog
+from satlesson.mirror.database import APIS, Api
+from satlesson.mirror.postgres import Cluster
+from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS
+
+# Demo Earthdata account the mirror accepts for protected HLS files (written to a netrc).
+EARTHDATA_MACHINE = "urs.earthdata.nasa.gov"
+EARTHDATA_LOGIN = ("satlesson", "offline-mirror")
+
+
+def write_netrc(state_dir: Path) -> Path:
+    path = state_dir / "netrc"
+    login, password = EARTHDATA_LOGIN
+    path.write_text(f"machine {EARTHDATA_MACHINE} login {login} password {password}\n")
+    path.chmod(0o600)
+    return path
+
+
+def _stac_app(api: Api) -> FastAPI:
+    settings = Settings(
+        stac_fastapi_title=api.title,
+        stac_fastapi_description=f"Offline mirror of {api.title} for the satlesson lesson",
+        stac_fastapi_landing_id=api.dbname.replace("_", "-"),
+        stac_fastapi_version="1.0.0",
+    )
+
+    @asynccontextmanager
+    async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield  # mounted apps get no lifespan events: the outer app opens their pools
+
+    return instantiate_api(settings=settings, lifespan=no_lifespan).app
+
+
+class RewriteHrefs:
+    """Point upstream URLs in JSON responses into the mirror, by the one rule in ``urls``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Ask for an uncompressed body so it can be rewritten.
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+        base = _base_url(scope).encode()
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            headers = dict(start["headers"])
+            if b"json" in headers.get(b"content-type", b""):
+                for host in MIRRORED_HOSTS:
+                    mirrored = base + b"/" + host.encode() + b"/"
+                    body = body.replace(f"https://{host}/".encode(), mirrored)
+            headers[b"content-length"] = str(len(body)).encode()
+            await send({**start, "headers": list(headers.items())})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+def _base_url(scope: Scope) -> str:
+    host = dict(scope["headers"]).get(b"host", b"").decode()
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+class RequestLog:
+    """Append one JSON line per request (method, path, range, status, bytes) for benchmarks."""
+
+    def __init__(self, app: ASGIApp, path: Path) -> None:
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        record: dict[str, Any] = {"method": scope["method"], "path": scope["path"], "bytes": 0}
+        rng = dict(scope["headers"]).get(b"range")
+        if rng:
+            record["range"] = rng.decode()
+
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                record["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, counting)
+        finally:
+            record["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            with self.lock, self.path.open("a") as log:
+                log.write(json.dumps(record) + "\n")
+
+
+def _error(status: int, code: str, description: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"code": code, "description": description}, status, headers=headers)
+
+
+def _authorized(request: Request) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        login, _, password = base64.b64decode(token).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return (login, password) == EARTHDATA_LOGIN
+
+
+def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -> Starlette:
+    cache_dir = state_dir / "assets"
+    advertised = catalog.advertised_files()
+    # Rendering is CPU- and memory-heavy: at most two files at once on a 2-core machine.
+    render_slots = anyio.CapacityLimiter(2)
+    stac_apps = {api.mount: _stac_app(api) for api in APIS}
+
+    async def serve_file(request: Request) -> Response:
+        host, path = request.path_params["host"], request.path_params["path"]
+        spec = advertised.get(f"https://{host}/{path}")
+        if spec is None:
+            return _error(404, "NotFound", f"No file at /{host}/{path} in this mirror's snapshot.")
+        if spec.get("protected") and not _authorized(request):
+            return _error(
+                401, "Unauthorized",
+                "This file needs an Earthdata Login: send your credentials (e.g. from a netrc "
+                f"entry for {EARTHDATA_MACHINE}).",
+                **{"WWW-Authenticate": 'Basic realm="Earthdata Login"'},
+            )
+        file = await anyio.to_thread.run_sync(assets.ensure, spec, cache_dir,
+                                              limiter=render_slots)
+        return FileResponse(file, media_type=spec.get("media_type"))
+
+    async def index(request: Request) -> Response:
+        base = _base_url(request.scope)
+        return JSONResponse({
+            "description": "satlesson offline mirror: https://HOST/PATH is served at /HOST/PATH",
+            "services": [f"{base}{api.mount}" for api in APIS],
+            "file_hosts": [f"{base}/{h}/" for h in (SENTINEL_COGS, LPDAAC)],
+        })
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _error(404, "NotFound", f"Nothing is mirrored at {request.url.path}.")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for api in APIS:
+            settings = PostgresSettings(pguser=cluster.user, pgpassword="", pghost="127.0.0.1",
+                                        pgport=cluster.port, pgdatabase=api.dbname,
+                                        db_min_conn_size=1, db_max_conn_size=8)
+            await connect_to_db(stac_apps[api.mount], postgres_settings=settings)
+        on_ready()
+        try:
+            yield
+        finally:
+            for stac_app in stac_apps.values():
+                await close_db_connection(stac_app)
+
+    routes = [
+        Route("/", index),
+        *(Mount(mount, app=RewriteHrefs(app)) for mount, app in stac_apps.items()),
+        Route("/{host:str}/{path:path}", serve_file, methods=["GET", "HEAD"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    app.add_middleware(RequestLog, path=state_dir / "requests.log")
+    return app

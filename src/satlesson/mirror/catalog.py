@@ -1,0 +1,1098 @@
+"""The STAC documents the mirror loads into pgstac, built from the shared scene table.
+
+Everything here is computed, never read from disk: the same code gives the same JSON on every
+machine, which is what lets the snapshot be rebuilt byte for byte. Where a value is not in
+``scenes.py`` it is derived from the scene (dates, orbit numbers, sun position) or drawn from a
+``random.Random`` seeded with the scene id, so it never changes between runs.
+
+Asset hrefs are the real upstream URLs; the mirror rewrites them when it answers a request.
+Shapes follow Earth Search v1 (``sentinel2-to-stac`` 0.1.1) and NASA CMR-STAC as they were when
+the lesson was written; the one real item reproduced verbatim is S2A_35SNA_20230827_0_L2A.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from satlesson.mirror.scenes import (
+    HLS_EPSG,
+    HLS_EXTENT_M,
+    HLS_ORIGIN,
+    HLS_SCENES,
+    S2_EPSG,
+    S2_EXTENT_M,
+    S2_FOOTPRINT,
+    S2_ORIGIN,
+    S2_SCENES,
+    HLSScene,
+    S2Scene,
+)
+from satlesson.mirror.urls import CMR, CMR_LPCLOUD_API, EARTH_SEARCH_API, LPDAAC, SENTINEL_COGS
+
+__all__ = [
+    "S2_COLLECTION",
+    "HLS_COLLECTION",
+    "S2_ASSET_KEYS",
+    "HLS_ASSET_KEYS",
+    "earth_search_collections",
+    "earth_search_items",
+    "cmr_collections",
+    "cmr_items",
+    "advertised_files",
+]
+
+Json = dict[str, Any]
+
+S2_COLLECTION = "sentinel-2-l2a"
+HLS_COLLECTION = "HLSL30.v2.0"
+
+COG = "image/tiff; application=geotiff; profile=cloud-optimized"
+JP2 = "image/jp2"
+
+SENTINEL_LICENSE = "https://sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice"
+
+# Earth Search v1 items written by sentinel2-to-stac 0.1.1 declare these extension versions.
+S2_STAC_EXTENSIONS: tuple[str, ...] = tuple(
+    f"https://stac-extensions.github.io/{name}/v{version}/schema.json"
+    for name, version in (
+        ("projection", "1.1.0"),
+        ("eo", "1.1.0"),
+        ("raster", "1.1.0"),
+        ("processing", "1.1.0"),
+        ("mgrs", "1.0.0"),
+        ("view", "1.0.0"),
+        ("grid", "1.0.0"),
+    )
+)
+
+# ---------------------------------------------------------------------------------------------
+# Sentinel-2 L2A (Earth Search v1)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _S2Band:
+    key: str  # Earth Search asset key, also the eo:bands name
+    file: str  # file stem in the bucket
+    title: str
+    common_name: str
+    description: str
+    center_wavelength: float
+    fwhm: float
+    gsd: int
+
+
+_S2_BANDS: dict[str, _S2Band] = {
+    b.key: b
+    for b in (
+        _S2Band("blue", "B02", "Blue (band 2) - 10m", "blue", "Blue (band 2)", 0.49, 0.098, 10),
+        _S2Band(
+            "coastal",
+            "B01",
+            "Coastal aerosol (band 1) - 60m",
+            "coastal",
+            "Coastal aerosol (band 1)",
+            0.443,
+            0.027,
+            60,
+        ),
+        _S2Band("green", "B03", "Green (band 3) - 10m", "green", "Green (band 3)", 0.56, 0.045, 10),
+        _S2Band("nir", "B08", "NIR 1 (band 8) - 10m", "nir", "NIR 1 (band 8)", 0.842, 0.145, 10),
+        _S2Band(
+            "nir08", "B8A", "NIR 2 (band 8A) - 20m", "nir08", "NIR 2 (band 8A)", 0.865, 0.033, 20
+        ),
+        _S2Band(
+            "nir09", "B09", "NIR 3 (band 9) - 60m", "nir09", "NIR 3 (band 9)", 0.945, 0.026, 60
+        ),
+        _S2Band("red", "B04", "Red (band 4) - 10m", "red", "Red (band 4)", 0.665, 0.038, 10),
+        _S2Band(
+            "rededge1",
+            "B05",
+            "Red edge 1 (band 5) - 20m",
+            "rededge",
+            "Red edge 1 (band 5)",
+            0.704,
+            0.019,
+            20,
+        ),
+        _S2Band(
+            "rededge2",
+            "B06",
+            "Red edge 2 (band 6) - 20m",
+            "rededge",
+            "Red edge 2 (band 6)",
+            0.74,
+            0.018,
+            20,
+        ),
+        _S2Band(
+            "rededge3",
+            "B07",
+            "Red edge 3 (band 7) - 20m",
+            "rededge",
+            "Red edge 3 (band 7)",
+            0.783,
+            0.028,
+            20,
+        ),
+        _S2Band(
+            "swir16", "B11", "SWIR 1 (band 11) - 20m", "swir16", "SWIR 1 (band 11)", 1.61, 0.143, 20
+        ),
+        _S2Band(
+            "swir22", "B12", "SWIR 2 (band 12) - 20m", "swir22", "SWIR 2 (band 12)", 2.19, 0.242, 20
+        ),
+    )
+}
+
+# The COG assets in the order Earth Search lists them (alphabetical), then the JPEG 2000 twins.
+_S2_COG_KEYS: tuple[str, ...] = (
+    "aot", "blue", "coastal", "granule_metadata", "green", "nir", "nir08", "nir09", "red",
+    "rededge1", "rededge2", "rededge3", "scl", "swir16", "swir22", "thumbnail",
+    "tileinfo_metadata", "visual", "wvp",
+)  # fmt: skip
+_S2_JP2_SOURCES: tuple[str, ...] = (
+    "aot", "blue", "coastal", "green", "nir", "nir08", "nir09", "red", "rededge1", "rededge2",
+    "rededge3", "scl", "swir16", "swir22", "visual", "wvp",
+)  # fmt: skip
+S2_ASSET_KEYS: tuple[str, ...] = _S2_COG_KEYS + tuple(f"{k}-jp2" for k in _S2_JP2_SOURCES)
+
+# Non-band rasters: (file stem, title, resolution).
+_S2_AUX: dict[str, tuple[str, str, int]] = {
+    "aot": ("AOT", "Aerosol optical thickness (AOT)", 20),
+    "scl": ("SCL", "Scene classification map (SCL)", 20),
+    "wvp": ("WVP", "Water vapour (WVP)", 20),
+    "visual": ("TCI", "True color image", 10),
+}
+
+# The item Earth Search really serves for this id; everything it says is kept as is.
+_PUBLISHED_S2_PROPERTIES: dict[str, Json] = {
+    "S2A_35SNA_20230827_0_L2A": {
+        "created": "2023-08-27T18:15:43.106Z",
+        "platform": "sentinel-2a",
+        "constellation": "sentinel-2",
+        "instruments": ["msi"],
+        "eo:cloud_cover": 0.955362,
+        "proj:epsg": 32635,
+        "mgrs:utm_zone": 35,
+        "mgrs:latitude_band": "S",
+        "mgrs:grid_square": "NA",
+        "grid:code": "MGRS-35SNA",
+        "view:sun_azimuth": 144.36354987218,
+        "view:sun_elevation": 59.06665363921,
+        "s2:degraded_msi_data_percentage": 0.0126,
+        "s2:nodata_pixel_percentage": 12.146327,
+        "s2:saturated_defective_pixel_percentage": 0,
+        "s2:dark_features_percentage": 0.249403,
+        "s2:cloud_shadow_percentage": 0.237454,
+        "s2:vegetation_percentage": 6.073786,
+        "s2:not_vegetated_percentage": 18.026696,
+        "s2:water_percentage": 74.259061,
+        "s2:unclassified_percentage": 0.198216,
+        "s2:medium_proba_clouds_percentage": 0.613614,
+        "s2:high_proba_clouds_percentage": 0.341423,
+        "s2:thin_cirrus_percentage": 0.000325,
+        "s2:snow_ice_percentage": 2.3e-05,
+        "s2:product_type": "S2MSI2A",
+        "s2:processing_baseline": "05.09",
+        "s2:product_uri": "S2A_MSIL2A_20230827T084601_N0509_R107_T35SNA_20230827T115803.SAFE",
+        "s2:generation_time": "2023-08-27T11:58:03.000000Z",
+        "s2:datatake_id": "GS2A_20230827T084601_042718_N05.09",
+        "s2:datatake_type": "INS-NOBS",
+        "s2:datastrip_id": "S2A_OPER_MSI_L2A_DS_2APS_20230827T115803_S20230827T085947_N05.09",
+        "s2:granule_id": "S2A_OPER_MSI_L2A_TL_2APS_20230827T115803_A042718_T35SNA_N05.09",
+        "s2:reflectance_conversion_factor": 0.978189079756816,
+        "datetime": "2023-08-27T09:00:21.327000Z",
+        "s2:sequence": "0",
+        "earthsearch:s3_path": (
+            "s3://sentinel-cogs/sentinel-s2-l2a-cogs/35/S/NA/2023/8/S2A_35SNA_20230827_0_L2A"
+        ),
+        "earthsearch:payload_id": (
+            "roda-sentinel2/workflow-sentinel2-to-stac/af0287974aaa3fbb037c6a7632f72742"
+        ),
+        "earthsearch:boa_offset_applied": True,
+        "processing:software": {"sentinel2-to-stac": "0.1.1"},
+        "updated": "2023-08-27T18:15:43.106Z",
+    }
+}
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What one satellite's pass over the tile looks like, anchored on a real item."""
+
+    day: date  # a real acquisition on relative orbit 107
+    absolute_orbit: int  # its absolute orbit
+    datatake_start: str  # HHMMSS the datatake began (fixed for a given relative orbit)
+    datastrip_start: str  # HHMMSS the datastrip's sensing began
+
+
+# S2A from the 0827 item; S2B from the real S2B_35SNA_20230822_0_L2A.
+_PASSES: dict[str, _Pass] = {
+    "A": _Pass(date(2023, 8, 27), 42718, "084601", "085947"),
+    "B": _Pass(date(2023, 8, 22), 33738, "084559", "085930"),
+}
+_REPEAT_DAYS = 10
+_ORBITS_PER_REPEAT = 143
+
+# The plain solar-position formula lands ~0.4 deg off Earth Search's granule means (which are
+# averaged over the tile's angle grid); these offsets, fitted on the 0827 item, reproduce the
+# real 0822 item to within 0.03 deg.
+_SUN_AZIMUTH_OFFSET = 0.4126
+_SUN_ELEVATION_OFFSET = -0.2221
+# ESA's Earth-Sun distance formula scaled to match the factor the real items report.
+_RCF_SCALE = 0.99864
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _mgrs(scene: S2Scene) -> tuple[int, str, str]:
+    tile = scene.id.split("_")[1]  # e.g. 35SNA
+    return int(tile[:2]), tile[2], tile[3:]
+
+
+def _s2_dir(scene: S2Scene) -> str:
+    """``35/S/NA/2023/8/<id>``: Earth Search does not zero-pad the month."""
+    zone, band, square = _mgrs(scene)
+    day = scene.day
+    return f"{zone}/{band}/{square}/{day.year}/{day.month}/{scene.id}"
+
+
+def _s2_href(scene: S2Scene, file: str) -> str:
+    return f"https://{SENTINEL_COGS}/sentinel-s2-l2a-cogs/{_s2_dir(scene)}/{file}"
+
+
+@cache
+def _s2_tile_centre() -> tuple[float, float]:
+    from pyproj import Transformer
+
+    half = S2_EXTENT_M / 2
+    to_lonlat = Transformer.from_crs(S2_EPSG, 4326, always_xy=True)
+    lon, lat = to_lonlat.transform(S2_ORIGIN[0] + half, S2_ORIGIN[1] - half)
+    return float(lon), float(lat)
+
+
+def _sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
+    """Solar azimuth and elevation in degrees (NOAA's low-precision series, ~0.1 deg)."""
+    hour = when.hour + when.minute / 60 + (when.second + when.microsecond / 1e6) / 3600
+    g = 2 * math.pi / 365 * (when.timetuple().tm_yday - 1 + (hour - 12) / 24)
+    eqtime = 229.18 * (
+        0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
+        - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g)
+    )  # fmt: skip
+    decl = (
+        0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
+        - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g)
+        - 0.002697 * math.cos(3 * g) + 0.00148 * math.sin(3 * g)
+    )  # fmt: skip
+    hour_angle = math.radians((hour * 60 + eqtime + 4 * lon) / 4 - 180)
+    phi = math.radians(lat)
+    cos_zenith = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(
+        hour_angle
+    )
+    elevation = 90 - math.degrees(math.acos(cos_zenith))
+    azimuth = 180 + math.degrees(
+        math.atan2(
+            math.sin(hour_angle),
+            math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
+        )
+    )
+    return azimuth, elevation
+
+
+def _reflectance_conversion_factor(day: date) -> float:
+    doy = day.timetuple().tm_yday
+    d = 1 - 0.01673 * math.cos(0.0172 * (doy - 4))
+    return round(_RCF_SCALE / d**2, 15)
+
+
+def _split_percentages(scene: S2Scene, rng: random.Random) -> dict[str, float]:
+    """Scene-classification percentages that add up to 100 and agree with eo:cloud_cover.
+
+    eo:cloud_cover is medium + high probability cloud + thin cirrus, as in L2A metadata.
+    """
+    cloud = scene.cloud_cover
+    cirrus_share = rng.uniform(0.05, 0.25) if cloud > 5 else rng.uniform(0.0, 0.01)
+    high_share = rng.uniform(0.25, 0.45)
+    high = round(cloud * high_share, 6)
+    cirrus = round(cloud * cirrus_share, 6)
+    medium = round(cloud - high - cirrus, 6)
+
+    shadow = round(cloud * rng.uniform(0.1, 0.3), 6)
+    dark = round(rng.uniform(0.15, 0.3), 6)
+    unclassified = round(rng.uniform(0.05, 0.2), 6)
+    snow = round(rng.uniform(1e-5, 7e-5), 6)
+    clear = 100 - cloud - shadow - dark - unclassified - snow
+    # The fire turned vegetated land into bare, burnt ground; the sea is most of the tile.
+    vegetation = round(clear * (0.10 - 0.025 * scene.burn_fraction) * rng.uniform(0.95, 1.05), 6)
+    water = round(clear * rng.uniform(0.745, 0.755), 6)
+    not_vegetated = round(
+        100 - (cloud + shadow + dark + unclassified + snow + vegetation + water), 6
+    )
+    return {
+        "s2:saturated_defective_pixel_percentage": 0,
+        "s2:dark_features_percentage": dark,
+        "s2:cloud_shadow_percentage": shadow,
+        "s2:vegetation_percentage": vegetation,
+        "s2:not_vegetated_percentage": not_vegetated,
+        "s2:water_percentage": water,
+        "s2:unclassified_percentage": unclassified,
+        "s2:medium_proba_clouds_percentage": medium,
+        "s2:high_proba_clouds_percentage": high,
+        "s2:thin_cirrus_percentage": cirrus,
+        "s2:snow_ice_percentage": snow,
+    }
+
+
+def _derived_s2_properties(scene: S2Scene) -> Json:
+    """Properties of the kind Earth Search writes, for a scene it is not copied from."""
+    rng = random.Random(f"satlesson/s2/{scene.id}")
+    sat = scene.id[2]  # "A" or "B"
+    orbit_pass = _PASSES[sat]
+    cycles, rest = divmod((scene.day - orbit_pass.day).days, _REPEAT_DAYS)
+    if rest:
+        raise ValueError(f"{scene.id} is not on relative orbit 107's 10-day repeat")
+    orbit = orbit_pass.absolute_orbit + cycles * _ORBITS_PER_REPEAT
+    zone, band, square = _mgrs(scene)
+    tile = f"{zone}{band}{square}"
+    acquired = _parse_time(scene.datetime)
+    ymd = acquired.strftime("%Y%m%d")
+
+    # The ground segment publishes the L2A product a few hours after acquisition; Earth Search
+    # catalogues it some hours after that.
+    generated = datetime.combine(scene.day, datetime.min.time(), UTC) + timedelta(
+        hours=11, seconds=rng.randint(0, 9000)
+    )
+    created = generated + timedelta(seconds=rng.randint(3 * 3600, 30 * 3600))
+    created_str = created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{rng.randint(0, 999):03d}Z"
+    gen = generated.strftime("%Y%m%dT%H%M%S")
+    centre_sat = f"2{sat}PS"
+
+    lon, lat = _s2_tile_centre()
+    azimuth, elevation = _sun_position(acquired, lon, lat)
+    pct = _split_percentages(scene, rng)
+    return {
+        "created": created_str,
+        "platform": scene.platform,
+        "constellation": "sentinel-2",
+        "instruments": ["msi"],
+        "eo:cloud_cover": scene.cloud_cover,
+        "proj:epsg": S2_EPSG,
+        "mgrs:utm_zone": zone,
+        "mgrs:latitude_band": band,
+        "mgrs:grid_square": square,
+        "grid:code": f"MGRS-{tile}",
+        "view:sun_azimuth": round(azimuth + _SUN_AZIMUTH_OFFSET, 11),
+        "view:sun_elevation": round(elevation + _SUN_ELEVATION_OFFSET, 11),
+        "s2:degraded_msi_data_percentage": round(rng.uniform(0.01, 0.02), 4),
+        "s2:nodata_pixel_percentage": round(rng.uniform(12.0, 13.0), 6),
+        **pct,
+        "s2:product_type": "S2MSI2A",
+        "s2:processing_baseline": "05.09",
+        "s2:product_uri": (
+            f"S2{sat}_MSIL2A_{ymd}T{orbit_pass.datatake_start}_N0509_R107_T{tile}_{gen}.SAFE"
+        ),
+        "s2:generation_time": generated.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+        "s2:datatake_id": f"GS2{sat}_{ymd}T{orbit_pass.datatake_start}_{orbit:06d}_N05.09",
+        "s2:datatake_type": "INS-NOBS",
+        "s2:datastrip_id": (
+            f"S2{sat}_OPER_MSI_L2A_DS_{centre_sat}_{gen}_S{ymd}T{orbit_pass.datastrip_start}_N05.09"
+        ),
+        "s2:granule_id": f"S2{sat}_OPER_MSI_L2A_TL_{centre_sat}_{gen}_A{orbit:06d}_T{tile}_N05.09",
+        "s2:reflectance_conversion_factor": _reflectance_conversion_factor(scene.day),
+        "datetime": scene.datetime,
+        "s2:sequence": scene.id.split("_")[3],
+        "earthsearch:s3_path": f"s3://sentinel-cogs/sentinel-s2-l2a-cogs/{_s2_dir(scene)}",
+        "earthsearch:payload_id": (
+            f"roda-sentinel2/workflow-sentinel2-to-stac/{rng.getrandbits(128):032x}"
+        ),
+        "earthsearch:boa_offset_applied": True,
+        "processing:software": {"sentinel2-to-stac": "0.1.1"},
+        "updated": created_str,
+    }
+
+
+def _s2_properties(scene: S2Scene) -> Json:
+    published = _PUBLISHED_S2_PROPERTIES.get(scene.id)
+    if published is not None:
+        return copy.deepcopy(published)
+    return _derived_s2_properties(scene)
+
+
+def _s2_grid(resolution: int) -> tuple[list[int], list[int]]:
+    size = int(S2_EXTENT_M // resolution)
+    x0, y0 = S2_ORIGIN
+    # Earth Search writes whole-number transforms as ints.
+    transform = [resolution, 0, int(x0), 0, -resolution, int(y0)]
+    return [size, size], transform
+
+
+def _eo_band(band: _S2Band) -> Json:
+    return {
+        "name": band.key,
+        "common_name": band.common_name,
+        "description": band.description,
+        "center_wavelength": band.center_wavelength,
+        "full_width_half_max": band.fwhm,
+    }
+
+
+def _s2_raster_asset(key: str) -> Json:
+    """Everything about a raster asset except href and type (shared by COG and JP2 twins)."""
+    if key in _S2_BANDS:
+        band = _S2_BANDS[key]
+        shape, transform = _s2_grid(band.gsd)
+        return {
+            "title": band.title,
+            "eo:bands": [_eo_band(band)],
+            "gsd": band.gsd,
+            "proj:shape": shape,
+            "proj:transform": transform,
+            "raster:bands": [
+                {
+                    "nodata": 0,
+                    "data_type": "uint16",
+                    "bits_per_sample": 15,
+                    "spatial_resolution": band.gsd,
+                    "scale": 0.0001,
+                    "offset": -0.1,
+                }
+            ],
+            "roles": ["data", "reflectance"],
+        }
+    _, title, resolution = _S2_AUX[key]
+    shape, transform = _s2_grid(resolution)
+    if key == "visual":
+        # No raster:bands and no gsd on the true-colour image, as on Earth Search.
+        return {
+            "title": title,
+            "eo:bands": [_eo_band(_S2_BANDS[k]) for k in ("red", "green", "blue")],
+            "proj:shape": shape,
+            "proj:transform": transform,
+            "roles": ["visual"],
+        }
+    raster: Json
+    if key == "scl":
+        raster = {"nodata": 0, "data_type": "uint8", "spatial_resolution": resolution}
+    else:
+        raster = {
+            "nodata": 0,
+            "data_type": "uint16",
+            "bits_per_sample": 15,
+            "spatial_resolution": resolution,
+        }
+        if key == "wvp":
+            raster["unit"] = "cm"
+        raster |= {"scale": 0.001, "offset": 0}
+    # Earth Search tags AOT, WVP and SCL as reflectance too, although they are not.
+    return {
+        "title": title,
+        "proj:shape": shape,
+        "proj:transform": transform,
+        "raster:bands": [raster],
+        "roles": ["data", "reflectance"],
+    }
+
+
+def _s2_file(key: str) -> str:
+    """The file an asset key points at, e.g. ``red`` -> ``B04.tif``, ``red-jp2`` -> ``B04.jp2``."""
+    base, jp2 = (key[: -len("-jp2")], True) if key.endswith("-jp2") else (key, False)
+    if base == "thumbnail":
+        return "thumbnail.jpg"
+    if base == "granule_metadata":
+        return "granule_metadata.xml"
+    if base == "tileinfo_metadata":
+        return "tileinfo_metadata.json"
+    stem = _S2_BANDS[base].file if base in _S2_BANDS else _S2_AUX[base][0]
+    return f"{stem}.{'jp2' if jp2 else 'tif'}"
+
+
+def _s2_asset(scene: S2Scene, key: str) -> Json:
+    href = _s2_href(scene, _s2_file(key))
+    if key == "thumbnail":
+        return {
+            "href": href,
+            "type": "image/jpeg",
+            "title": "Thumbnail image",
+            "roles": ["thumbnail"],
+        }
+    if key == "granule_metadata":
+        return {"href": href, "type": "application/xml", "roles": ["metadata"]}
+    if key == "tileinfo_metadata":
+        return {"href": href, "type": "application/json", "roles": ["metadata"]}
+    # Real Earth Search points the -jp2 twins at s3://sentinel-s2-l2a (requester pays); the
+    # mirror keeps them next to the COGs so that every advertised href can be fetched.
+    is_jp2 = key.endswith("-jp2")
+    base = key[: -len("-jp2")] if is_jp2 else key
+    return {"href": href, "type": JP2 if is_jp2 else COG, **_s2_raster_asset(base)}
+
+
+def _bbox(coords: list[list[float]]) -> list[float]:
+    lons = [c[0] for c in coords]
+    lats = [c[1] for c in coords]
+    return [min(lons), min(lats), max(lons), max(lats)]
+
+
+def _s2_item(scene: S2Scene) -> Json:
+    ring = [[lon, lat] for lon, lat in S2_FOOTPRINT]
+    item_url = f"{EARTH_SEARCH_API}/collections/{S2_COLLECTION}/items/{scene.id}"
+    collection_url = f"{EARTH_SEARCH_API}/collections/{S2_COLLECTION}"
+    l1c_id = scene.id.removesuffix("_L2A") + "_L1C"
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": list(S2_STAC_EXTENSIONS),
+        "id": scene.id,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": _bbox(ring),
+        "properties": _s2_properties(scene),
+        "links": [
+            {"rel": "self", "href": item_url, "type": "application/geo+json"},
+            {
+                "rel": "canonical",
+                "href": f"s3://sentinel-cogs/sentinel-s2-l2a-cogs/{_s2_dir(scene)}/{scene.id}.json",
+                "type": "application/json",
+            },
+            {"rel": "license", "href": SENTINEL_LICENSE},
+            {
+                "rel": "derived_from",
+                "href": f"{EARTH_SEARCH_API}/collections/sentinel-2-l1c/items/{l1c_id}",
+                "type": "application/geo+json",
+            },
+            {"rel": "parent", "href": collection_url, "type": "application/json"},
+            {"rel": "collection", "href": collection_url, "type": "application/json"},
+            {
+                "rel": "root",
+                "href": EARTH_SEARCH_API,
+                "type": "application/json",
+                "title": "Earth Search by Element 84",
+            },
+            {"rel": "thumbnail", "href": f"{item_url}/thumbnail"},
+        ],
+        "assets": {key: _s2_asset(scene, key) for key in S2_ASSET_KEYS},
+        "collection": S2_COLLECTION,
+    }
+
+
+def earth_search_items() -> list[Json]:
+    """One ``sentinel-2-l2a`` item per entry of ``S2_SCENES``, newest first."""
+    return [_s2_item(scene) for scene in S2_SCENES]
+
+
+# ---------------------------------------------------------------------------------------------
+# Earth Search collections
+# ---------------------------------------------------------------------------------------------
+
+_GLOBAL_BBOX = [-180.0, -90.0, 180.0, 90.0]
+
+
+def _provider(name: str, roles: list[str], url: str) -> Json:
+    return {"name": name, "roles": roles, "url": url}
+
+
+_ESA = _provider("ESA", ["producer"], "https://earth.esa.int/web/guest/home")
+_E84 = _provider("Element 84", ["processor"], "https://element84.com")
+
+
+def _aws(url: str) -> Json:
+    return _provider("AWS", ["host"], url)
+
+
+def _collection(
+    cid: str,
+    title: str,
+    description: str,
+    *,
+    license: str,
+    license_href: str,
+    providers: list[Json],
+    interval: list[str | None],
+    keywords: list[str],
+    bbox: list[float] | None = None,
+    summaries: Json | None = None,
+) -> Json:
+    url = f"{EARTH_SEARCH_API}/collections/{cid}"
+    return {
+        "type": "Collection",
+        "stac_version": "1.0.0",
+        "stac_extensions": [],
+        "id": cid,
+        "title": title,
+        "description": description,
+        "keywords": keywords,
+        "license": license,
+        "providers": providers,
+        "extent": {
+            "spatial": {"bbox": [bbox or _GLOBAL_BBOX]},
+            "temporal": {"interval": [interval]},
+        },
+        "summaries": summaries or {},
+        "links": [
+            {"rel": "self", "href": url, "type": "application/json"},
+            {"rel": "parent", "href": EARTH_SEARCH_API, "type": "application/json"},
+            {"rel": "root", "href": EARTH_SEARCH_API, "type": "application/json"},
+            {"rel": "items", "href": f"{url}/items", "type": "application/geo+json"},
+            {"rel": "license", "href": license_href},
+        ],
+    }
+
+
+def _sentinel2_summaries(gsd: list[int]) -> Json:
+    return {
+        "platform": ["sentinel-2a", "sentinel-2b"],
+        "constellation": ["sentinel-2"],
+        "instruments": ["msi"],
+        "gsd": gsd,
+        "view:off_nadir": [0],
+    }
+
+
+_S2_START = "2015-06-27T10:25:31.456000Z"
+_COP_DEM_LICENSE = (
+    "https://spacedata.copernicus.eu/documents/20126/0/CSCDA_ESA_Mission-specific+Annex.pdf"
+)
+
+
+def earth_search_collections() -> list[Json]:
+    """The eight collections Earth Search v1 lists, in the order its /collections gives them."""
+    s2_providers = [_ESA, _aws("https://registry.opendata.aws/sentinel-2-l2a-cogs"), _E84]
+    dem_providers = [
+        _provider("European Space Agency", ["licensor"], "https://spacedata.copernicus.eu"),
+        _provider(
+            "Sinergise", ["producer", "processor"], "https://registry.opendata.aws/copernicus-dem/"
+        ),
+        _aws("https://registry.opendata.aws/copernicus-dem/"),
+        _E84,
+    ]
+    return [
+        _collection(
+            "cop-dem-glo-30",
+            "Copernicus DEM GLO-30",
+            "The Copernicus DEM is a Digital Surface Model (DSM) which represents the surface "
+            "of the Earth including buildings, infrastructure and vegetation. GLO-30 provides "
+            "worldwide coverage at 30 meters.",
+            license="proprietary",
+            license_href=_COP_DEM_LICENSE,
+            providers=dem_providers,
+            interval=["2021-04-22T00:00:00Z", "2021-04-22T00:00:00Z"],
+            keywords=["Copernicus", "DEM", "DSM", "Elevation"],
+            summaries={"gsd": [30], "platform": ["tandem-x"]},
+        ),
+        _collection(
+            "naip",
+            "NAIP: National Agriculture Imagery Program",
+            "The National Agriculture Imagery Program (NAIP) acquires aerial imagery during the "
+            "agricultural growing seasons in the continental U.S., at 1 meter ground sample "
+            "distance or better, in four bands (red, green, blue and near-infrared).",
+            license="proprietary",
+            license_href="https://www.fsa.usda.gov/help/policies-and-links/",
+            providers=[
+                _provider(
+                    "USDA Farm Service Agency",
+                    ["producer", "licensor"],
+                    "https://www.fsa.usda.gov/programs-and-services/aerial-photography/imagery-programs/naip-imagery/",
+                ),
+                _aws("https://registry.opendata.aws/naip"),
+                _E84,
+            ],
+            interval=["2010-01-01T00:00:00Z", "2022-12-31T00:00:00Z"],
+            keywords=["NAIP", "Aerial", "Imagery", "USDA", "AFPO", "Agriculture", "United States"],
+            bbox=[-160.0, 17.0, -67.0, 50.0],
+            summaries={"gsd": [0.3, 0.6, 1.0], "platform": ["naip"]},
+        ),
+        _collection(
+            "sentinel-2-l2a",
+            "Sentinel-2 Level 2A",
+            "Global Sentinel-2 data from the Multispectral Instrument (MSI) onboard Sentinel-2, "
+            "processed to Level-2A (bottom-of-atmosphere reflectance) and distributed as "
+            "Cloud-Optimized GeoTIFFs.",
+            license="proprietary",
+            license_href=SENTINEL_LICENSE,
+            providers=s2_providers,
+            interval=[_S2_START, None],
+            keywords=["sentinel", "earth observation", "esa"],
+            summaries=_sentinel2_summaries([10, 20, 60]),
+        ),
+        _collection(
+            "sentinel-2-l1c",
+            "Sentinel-2 Level 1C",
+            "Global Sentinel-2 data from the Multispectral Instrument (MSI) onboard Sentinel-2, "
+            "Level-1C top-of-atmosphere reflectance in JPEG 2000.",
+            license="proprietary",
+            license_href=SENTINEL_LICENSE,
+            providers=[_ESA, _aws("https://registry.opendata.aws/sentinel-2"), _E84],
+            interval=[_S2_START, None],
+            keywords=["sentinel", "earth observation", "esa"],
+            summaries=_sentinel2_summaries([10, 20, 60]),
+        ),
+        _collection(
+            "cop-dem-glo-90",
+            "Copernicus DEM GLO-90",
+            "The Copernicus DEM is a Digital Surface Model (DSM) which represents the surface "
+            "of the Earth including buildings, infrastructure and vegetation. GLO-90 provides "
+            "worldwide coverage at 90 meters.",
+            license="proprietary",
+            license_href=_COP_DEM_LICENSE,
+            providers=dem_providers,
+            interval=["2021-04-22T00:00:00Z", "2021-04-22T00:00:00Z"],
+            keywords=["Copernicus", "DEM", "DSM", "Elevation"],
+            summaries={"gsd": [90], "platform": ["tandem-x"]},
+        ),
+        _collection(
+            "landsat-c2-l2",
+            "Landsat Collection 2 Level-2",
+            "Atmospherically corrected global Landsat Collection 2 Level-2 data from the "
+            "Thematic Mapper (TM), Enhanced Thematic Mapper Plus (ETM+) and Operational Land "
+            "Imager / Thermal Infrared Sensor (OLI/TIRS): surface reflectance and surface "
+            "temperature.",
+            license="proprietary",
+            license_href="https://www.usgs.gov/core-science-systems/hdds/data-policy",
+            providers=[
+                _provider("NASA", ["producer"], "https://landsat.gsfc.nasa.gov/"),
+                _provider(
+                    "USGS",
+                    ["producer", "processor", "licensor"],
+                    "https://www.usgs.gov/landsat-missions/landsat-collection-2-level-2-science-products",
+                ),
+                _aws("https://registry.opendata.aws/usgs-landsat/"),
+                _E84,
+            ],
+            interval=["1982-08-22T00:00:00Z", None],
+            keywords=["landsat", "earth observation", "usgs"],
+            summaries={
+                "platform": ["landsat-4", "landsat-5", "landsat-7", "landsat-8", "landsat-9"],
+                "constellation": ["landsat"],
+                "instruments": ["tm", "etm+", "oli", "tirs"],
+                "gsd": [30, 60, 100, 120],
+            },
+        ),
+        _collection(
+            "sentinel-1-grd",
+            "Sentinel-1 Level 1C Ground Range Detected (GRD)",
+            "Sentinel-1 is a pair of Synthetic Aperture Radar (SAR) imaging satellites. Level-1 "
+            "Ground Range Detected (GRD) products are detected, multi-looked and projected to "
+            "ground range using an Earth ellipsoid model.",
+            license="proprietary",
+            license_href=SENTINEL_LICENSE,
+            providers=[_ESA, _aws("https://registry.opendata.aws/sentinel-1"), _E84],
+            interval=["2014-10-10T00:28:21Z", None],
+            keywords=["sentinel", "copernicus", "esa", "sar"],
+            summaries={
+                "platform": ["sentinel-1a", "sentinel-1b"],
+                "constellation": ["sentinel-1"],
+                "instruments": ["c-sar"],
+            },
+        ),
+        _collection(
+            "sentinel-2-c1-l2a",
+            "Sentinel-2 Collection 1 Level-2A",
+            "Sentinel-2 Collection 1 Level-2A, data from the Multispectral Instrument (MSI) "
+            "onboard Sentinel-2, reprocessed with a uniform processing baseline.",
+            license="proprietary",
+            license_href=SENTINEL_LICENSE,
+            providers=s2_providers,
+            interval=[_S2_START, None],
+            keywords=["sentinel", "earth observation", "esa"],
+            summaries=_sentinel2_summaries([10, 20, 60]),
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# HLS (NASA CMR-STAC, provider LPCLOUD)
+# ---------------------------------------------------------------------------------------------
+
+# CMR-STAC names each data asset after the file's suffix.
+_HLS_BANDS: tuple[str, ...] = (
+    "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B09", "B10", "B11",
+    "Fmask", "SAA", "SZA", "VAA", "VZA",
+)  # fmt: skip
+HLS_ASSET_KEYS: tuple[str, ...] = _HLS_BANDS + ("browse", "metadata")
+
+# Hints for the file generator (HLS v2 user guide): reflectance int16, thermal int16 x0.01,
+# Fmask a uint8 bit field, sun/view angles in hundredths of a degree.
+_HLS_DTYPES: dict[str, str] = {
+    **dict.fromkeys(_HLS_BANDS[:10], "int16"),
+    "Fmask": "uint8",
+    "SAA": "int16",
+    "SZA": "uint16",
+    "VAA": "int16",
+    "VZA": "uint16",
+}
+_HLS_RESOLUTION = 30
+_HLS_PRODUCT = "HLSL30.020"
+
+
+def _hls_grid() -> tuple[list[int], list[int]]:
+    size = int(HLS_EXTENT_M // _HLS_RESOLUTION)
+    x0, y0 = HLS_ORIGIN
+    return [size, size], [_HLS_RESOLUTION, 0, int(x0), 0, -_HLS_RESOLUTION, int(y0)]
+
+
+@cache
+def _hls_ring() -> tuple[tuple[float, float], ...]:
+    """Tile T18TWL's corners in lon/lat, counter-clockwise and closed, as CMR stores them."""
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs(HLS_EPSG, 4326, always_xy=True)
+    x0, y0 = HLS_ORIGIN
+    x1, y1 = x0 + HLS_EXTENT_M, y0 - HLS_EXTENT_M
+    corners = [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)]
+    return tuple(
+        (round(float(lon), 7), round(float(lat), 7))
+        for lon, lat in (to_lonlat.transform(x, y) for x, y in corners)
+    )
+
+
+def _hls_concept_id(scene: HLSScene) -> str:
+    rng = random.Random(f"satlesson/hls/{scene.id}/concept")
+    return f"G{rng.randint(2_000_000_000, 2_099_999_999)}-LPCLOUD"
+
+
+def _hls_href(scene: HLSScene, suffix: str, *, public: bool = False) -> str:
+    bucket = "lp-prod-public" if public else "lp-prod-protected"
+    return f"https://{LPDAAC}/{bucket}/{_HLS_PRODUCT}/{scene.id}/{scene.id}.{suffix}"
+
+
+def _hls_metadata_href(scene: HLSScene) -> str:
+    return f"https://{CMR}/search/concepts/{_hls_concept_id(scene)}.xml"
+
+
+def _hls_assets(scene: HLSScene) -> Json:
+    assets: Json = {}
+    for key in _HLS_BANDS:
+        href = _hls_href(scene, f"{key}.tif")
+        assets[key] = {"href": href, "title": f"Download {scene.id}.{key}.tif", "roles": ["data"]}
+    # The browse image lives in the public bucket and is named after the full granule id.
+    assets["browse"] = {
+        "href": _hls_href(scene, "jpg", public=True),
+        "type": "image/jpeg",
+        "title": f"Download {scene.id}.jpg",
+        "roles": ["browse"],
+    }
+    assets["metadata"] = {
+        "href": _hls_metadata_href(scene),
+        "type": "application/xml",
+        "roles": ["metadata"],
+    }
+    return assets
+
+
+def _hls_item(scene: HLSScene) -> Json:
+    rng = random.Random(f"satlesson/hls/{scene.id}")
+    start = _parse_time(scene.datetime)
+    # The granule spans the seconds Landsat took to image the tile.
+    end = start + timedelta(milliseconds=rng.randint(22_000, 26_000))
+    ring = [[lon, lat] for lon, lat in _hls_ring()]
+    root = f"https://{CMR}/stac/"
+    collection_url = f"{CMR_LPCLOUD_API}/collections/{HLS_COLLECTION}"
+    return {
+        "type": "Feature",
+        "id": scene.id,
+        "stac_version": "1.0.0",
+        "stac_extensions": ["https://stac-extensions.github.io/eo/v1.0.0/schema.json"],
+        "collection": HLS_COLLECTION,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": _bbox(ring),
+        "properties": {
+            "datetime": scene.datetime,
+            "start_datetime": scene.datetime,
+            "end_datetime": end.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "eo:cloud_cover": scene.cloud_cover,
+        },
+        "links": [
+            {
+                "rel": "self",
+                "href": f"{collection_url}/items/{scene.id}",
+                "type": "application/geo+json",
+            },
+            {"rel": "parent", "href": collection_url, "type": "application/json"},
+            {"rel": "collection", "href": collection_url, "type": "application/json"},
+            {"rel": "root", "href": root, "type": "application/json"},
+            {"rel": "provider", "href": CMR_LPCLOUD_API, "type": "application/json"},
+        ],
+        "assets": _hls_assets(scene),
+    }
+
+
+def cmr_items() -> list[Json]:
+    """One ``HLSL30.v2.0`` item per entry of ``HLS_SCENES``."""
+    return [_hls_item(scene) for scene in HLS_SCENES]
+
+
+def _cmr_collection(
+    cid: str, title: str, description: str, start: str, platforms: list[str]
+) -> Json:
+    url = f"{CMR_LPCLOUD_API}/collections/{cid}"
+    short_name = cid.split(".v")[0]
+    return {
+        "type": "Collection",
+        "stac_version": "1.0.0",
+        "stac_extensions": [],
+        "id": cid,
+        "title": title,
+        "description": description,
+        "license": "proprietary",
+        "keywords": [
+            "EARTH SCIENCE",
+            "LAND SURFACE",
+            "SURFACE RADIATIVE PROPERTIES",
+            "REFLECTANCE",
+        ],
+        "providers": [
+            _provider("LPCLOUD", ["producer", "processor", "host"], "https://lpdaac.usgs.gov/"),
+        ],
+        "extent": {
+            "spatial": {"bbox": [_GLOBAL_BBOX]},
+            "temporal": {"interval": [[start, None]]},
+        },
+        "summaries": {"platform": platforms},
+        "links": [
+            {"rel": "self", "href": url, "type": "application/json"},
+            {"rel": "root", "href": f"https://{CMR}/stac/", "type": "application/json"},
+            {"rel": "parent", "href": CMR_LPCLOUD_API, "type": "application/json"},
+            {"rel": "items", "href": f"{url}/items", "type": "application/geo+json"},
+            {
+                "rel": "about",
+                "href": f"https://{CMR}/search/concepts?short_name={short_name}&version=2.0",
+                "type": "application/json",
+            },
+            {
+                "rel": "license",
+                "href": "https://lpdaac.usgs.gov/data/data-citation-and-policies/",
+                "type": "text/html",
+            },
+        ],
+    }
+
+
+_HLS_DESCRIPTION = (
+    "The Harmonized Landsat Sentinel-2 (HLS) project provides consistent surface reflectance "
+    "data from the Operational Land Imager (OLI) aboard Landsat 8 and 9 and the Multi-Spectral "
+    "Instrument (MSI) aboard Sentinel-2A and 2B. Together they observe the land every two to "
+    "three days at 30 m. {which} products are gridded to the Sentinel-2 MGRS tiles and "
+    "distributed as Cloud Optimized GeoTIFFs, one file per band."
+)
+
+
+def cmr_collections() -> list[Json]:
+    """The HLS collections of the LPCLOUD catalog: the one the lesson searches, and its twin."""
+    return [
+        _cmr_collection(
+            HLS_COLLECTION,
+            "HLS Landsat Operational Land Imager Surface Reflectance and TOA Brightness "
+            "Daily Global 30m v2.0",
+            _HLS_DESCRIPTION.format(which="HLSL30 (Landsat)"),
+            "2013-04-11T00:00:00.000Z",
+            ["LANDSAT-8", "LANDSAT-9"],
+        ),
+        _cmr_collection(
+            "HLSS30.v2.0",
+            "HLS Sentinel-2 Multi-spectral Instrument Surface Reflectance Daily Global 30m v2.0",
+            _HLS_DESCRIPTION.format(which="HLSS30 (Sentinel-2)"),
+            "2015-11-28T00:00:00.000Z",
+            ["Sentinel-2A", "Sentinel-2B"],
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files behind the assets
+# ---------------------------------------------------------------------------------------------
+
+
+def _s2_file_entry(scene: S2Scene, key: str, asset: Json) -> Json:
+    base = key.removesuffix("-jp2")
+    if key.endswith("-jp2"):
+        kind = "s2-jp2"
+    else:
+        kind = {
+            "visual": "s2-tci",
+            "scl": "s2-scl",
+            "thumbnail": "s2-thumbnail",
+            "granule_metadata": "s2-granule-xml",
+            "tileinfo_metadata": "s2-tileinfo-json",
+        }.get(key, "s2-band")
+    raster = "proj:shape" in asset
+    if base == "visual":
+        dtype, count = "uint8", 3
+    elif base == "scl":
+        dtype, count = "uint8", 1
+    elif raster:
+        dtype, count = "uint16", 1
+    else:
+        dtype, count = None, 0
+    stem = _s2_file(key).rsplit(".", 1)[0]
+    return {
+        "kind": kind,
+        "item_id": scene.id,
+        "asset_key": key,
+        "scene": scene,
+        "band": stem if raster else None,  # B04, TCI, SCL, AOT, WVP...
+        "shape": tuple(asset["proj:shape"]) if raster else None,
+        "transform": tuple(asset["proj:transform"]) if raster else None,
+        "epsg": S2_EPSG if raster else None,
+        "dtype": dtype,
+        "count": count,
+        "protected": False,
+    }
+
+
+def _hls_file_entry(scene: HLSScene, key: str) -> Json:
+    shape, transform = _hls_grid()
+    if key in _HLS_BANDS:
+        return {
+            "kind": "hls-band",
+            "item_id": scene.id,
+            "asset_key": key,
+            "scene": scene,
+            "band": key,
+            "shape": tuple(shape),
+            "transform": tuple(transform),
+            "epsg": HLS_EPSG,
+            "dtype": _HLS_DTYPES[key],
+            "count": 1,
+            "protected": True,
+        }
+    return {
+        "kind": "hls-browse" if key == "browse" else "hls-metadata",
+        "item_id": scene.id,
+        "asset_key": key,
+        "scene": scene,
+        "band": None,
+        "shape": None,
+        "transform": None,
+        "epsg": None,
+        "dtype": None,
+        "count": 0,
+        # The browse JPEG is in the public bucket and CMR metadata needs no login.
+        "protected": False,
+    }
+
+
+def advertised_files() -> dict[str, Json]:
+    """Every asset href the catalogs advertise, mapped to what is needed to produce the file.
+
+    Keys of each entry: kind, item_id, asset_key, scene, band, shape (rows, cols), transform
+    (GDAL-order six numbers), epsg, dtype, count (bands), protected. Non-raster files carry
+    ``None`` for the raster fields.
+    """
+    files: dict[str, Json] = {}
+    by_id = {scene.id: scene for scene in S2_SCENES}
+    for item in earth_search_items():
+        s2 = by_id[item["id"]]
+        for key, asset in item["assets"].items():
+            files[asset["href"]] = _s2_file_entry(s2, key, asset)
+    hls_by_id = {scene.id: scene for scene in HLS_SCENES}
+    for item in cmr_items():
+        hls = hls_by_id[item["id"]]
+        for key, asset in item["assets"].items():
+            files[asset["href"]] = _hls_file_entry(hls, key)
+    return files

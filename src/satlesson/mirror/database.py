@@ -1,0 +1,77 @@
+"""Load the snapshot's catalogs into pgstac, one database per STAC API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from pypgstac.db import PgstacDB
+from pypgstac.load import Loader, Methods
+from pypgstac.migrate import Migrate
+
+from satlesson.mirror import catalog
+from satlesson.mirror.postgres import Cluster
+
+
+@dataclass(frozen=True)
+class Api:
+    """One mirrored STAC API: its database, its path in the mirror, its content."""
+
+    dbname: str
+    mount: str  # where the mirror serves it: "/HOST/PATH" of the upstream URL
+    title: str
+    collections: Callable[[], list[dict]]
+    items: Callable[[], list[dict]]
+
+
+APIS: tuple[Api, ...] = (
+    Api("earth_search", "/earth-search.aws.element84.com/v1", "Earth Search by Element 84",
+        catalog.earth_search_collections, catalog.earth_search_items),
+    Api("cmr_lpcloud", "/cmr.earthdata.nasa.gov/stac/LPCLOUD", "LPCLOUD",
+        catalog.cmr_collections, catalog.cmr_items),
+)
+
+
+def content_hash(api: Api) -> str:
+    """Changes whenever the snapshot's JSON for this API changes."""
+    blob = json.dumps([api.collections(), api.items()], sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _loaded_hash(cluster: Cluster, api: Api) -> str | None:
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (api.dbname,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def ensure_loaded(cluster: Cluster, api: Api, log: Callable[[str], None] = print) -> None:
+    """(Re)build the API's database unless it already holds this exact snapshot."""
+    wanted = content_hash(api)
+    if _loaded_hash(cluster, api) == wanted:
+        return
+    log(f"loading {api.title} into pgstac ...")
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{api.dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{api.dbname}"')
+    db = PgstacDB(dsn=cluster.dsn(api.dbname))
+    try:
+        Migrate(db).run_migration()
+        # numberMatched ("context") is off by default in pgstac; the lesson relies on matched().
+        db.query_one(
+            "INSERT INTO pgstac.pgstac_settings (name, value) VALUES ('context', 'on') "
+            "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+        )
+        loader = Loader(db=db)
+        loader.load_collections(iter(api.collections()), Methods.upsert)
+        loader.load_items(iter(api.items()), Methods.upsert)
+    finally:
+        db.close()
+    # The stamp goes last: an interrupted load is redone on the next start.
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f"COMMENT ON DATABASE \"{api.dbname}\" IS '{wanted}'")

@@ -1,0 +1,5 @@
+"""The one error type the mirror raises for problems a person can fix."""
+
+
+class MirrorError(RuntimeError):
+    """A problem with the mirror's set-up, told in one sentence (the CLI prints just that)."""

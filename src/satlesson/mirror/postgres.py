@@ -1,0 +1,147 @@
+"""A private PostgreSQL + PostGIS cluster for the mirror's pgstac databases.
+
+The cluster lives in the mirror's state folder, listens on 127.0.0.1 only, on a free port
+picked at start, and is stopped by whoever started it. PostgreSQL refuses to run as root, so
+as root every server command runs as the ``postgres`` system user, which owns the data folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from satlesson.mirror.errors import MirrorError
+
+INSTALL_HINT = (
+    "Install them with `make deps` (Debian: apt-get install postgresql-15 postgresql-15-postgis-3)."
+)
+
+
+def find_bindir() -> Path:
+    """The newest PostgreSQL server bin folder that has PostGIS next to it."""
+    found = []
+    for pg_ctl in glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"):
+        bindir = Path(pg_ctl).parent
+        version = bindir.parent.name
+        if Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists():
+            found.append((float(version), bindir))
+    if not found:
+        if glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"):
+            raise MirrorError(f"PostgreSQL is installed but PostGIS is not. {INSTALL_HINT}")
+        raise MirrorError(
+            f"The mirror needs PostgreSQL with PostGIS, which is missing. {INSTALL_HINT}"
+        )
+    return max(found)[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    """One PostgreSQL cluster under ``root`` (``root/data`` holds the data files)."""
+
+    root: Path
+    port: int = 0
+    user: str = "satlesson"
+
+    def __post_init__(self) -> None:
+        self.bindir = find_bindir()
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self._as_postgres = os.geteuid() == 0
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self._as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            log_tail = self.log.read_text().strip().splitlines()[-3:] if self.log.exists() else []
+            raise MirrorError(
+                f"PostgreSQL command `{args[0]}` failed: " + " | ".join(detail[-3:] + log_tail)
+            )
+        return result
+
+    def _prepare_root(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self._as_postgres:
+            return
+        try:
+            postgres = pwd.getpwnam("postgres")
+        except KeyError:
+            raise MirrorError(
+                "Running as root, the mirror starts PostgreSQL as the `postgres` user, "
+                f"which does not exist. {INSTALL_HINT}"
+            ) from None
+        for path in (self.root, *self.root.rglob("*")):
+            os.chown(path, postgres.pw_uid, postgres.pw_gid)
+        probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(self.root)])
+        if probe.returncode != 0:
+            raise MirrorError(
+                f"PostgreSQL cannot run as root, and the `postgres` user cannot reach {self.root}; "
+                "move the project (or --state-dir) to a folder every user can enter."
+            )
+
+    def ensure_initialized(self) -> bool:
+        """Create the cluster if it does not exist yet; True when it was created now."""
+        self._prepare_root()
+        if (self.data / "PG_VERSION").exists():
+            return False
+        if self.data.exists():
+            shutil.rmtree(self.data)  # a half-made cluster from an interrupted initdb
+        self._prepare_root()
+        # trust on loopback only: a throwaway cluster of public data that nothing else reaches.
+        self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
+                  "--encoding=UTF8", "--no-locale", "--no-instructions")
+        return True
+
+    def start(self) -> None:
+        if not self.port:
+            self.port = free_port()
+        pidfile = self.data / "postmaster.pid"
+        if pidfile.exists():
+            if _alive(int(pidfile.read_text().split()[0])):
+                raise MirrorError(
+                    f"Another mirror is using {self.root.parent}: stop it, or give this one "
+                    "its own --state-dir."
+                )
+            pidfile.unlink()  # left by a server that was killed
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=40 -c shared_buffers=128MB"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                  "-w", "-t", "60", "start")
+
+    def _ctl(self, *args: str) -> list[str]:
+        cmd = [str(self.bindir / "pg_ctl"), "-D", str(self.data), *args]
+        return ["runuser", "-u", "postgres", "--", *cmd] if self._as_postgres else cmd
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            subprocess.run(self._ctl("stop", "-m", "fast", "-w"), capture_output=True)

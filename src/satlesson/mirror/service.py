@@ -1,0 +1,150 @@
+"""Start, stop and prepare the mirror: the code behind ``satlesson mirror ...``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from satlesson.mirror.errors import MirrorError
+from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
+
+STATE_ENV = "SATLESSON_MIRROR_DIR"
+
+
+def default_state_dir() -> Path:
+    """Where the mirror keeps its database and asset cache (``.mirror`` in the working folder)."""
+    return Path(os.environ.get(STATE_ENV, ".mirror")).resolve()
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise MirrorError(
+                f"Port {port} on {host} is already in use (is a mirror already running?): "
+                "stop that program or choose another port with --port."
+            ) from None
+
+
+def _log(message: str) -> None:
+    print(f"[mirror] {message}", file=sys.stderr, flush=True)
+
+
+def prepare(state_dir: Path):  # -> Cluster, started and loaded
+    """Create, start and load the database cluster; the caller must ``cluster.stop()`` it."""
+    from satlesson.mirror.database import APIS, ensure_loaded
+    from satlesson.mirror.postgres import Cluster
+
+    cluster = Cluster(state_dir / "pg")
+    if cluster.ensure_initialized():
+        _log("created a PostgreSQL cluster")
+    cluster.start()
+    try:
+        for api in APIS:
+            ensure_loaded(cluster, api, log=_log)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def serve(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | None = None
+) -> None:
+    """Serve the mirror in the foreground until Ctrl-C or SIGTERM; stop everything it started."""
+    import uvicorn
+
+    from satlesson.mirror.app import build_app, write_netrc
+
+    state_dir = state_dir or default_state_dir()
+    check_port_free(host, port)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    cluster = prepare(state_dir)
+    try:
+        write_netrc(state_dir)
+        base = f"http://{host}:{port}"
+
+        def ready() -> None:
+            print(f"Mirror serving at {base}  (https://HOST/PATH -> {base}/HOST/PATH)", flush=True)
+
+        app = build_app(cluster, state_dir, on_ready=ready)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                access_log=False, lifespan="on")
+        uvicorn.Server(config).run()
+    finally:
+        cluster.stop()
+        _log("stopped")
+
+
+def build(state_dir: Path | None = None, item_ids: Sequence[str] = ()) -> None:
+    """Generate the snapshot ahead of time: databases and every advertised file."""
+    from tqdm import tqdm
+
+    from satlesson.mirror import assets, catalog
+
+    state_dir = state_dir or default_state_dir()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    prepare(state_dir).stop()
+    specs = [s for s in catalog.advertised_files().values()
+             if not item_ids or s["item_id"] in item_ids]
+    for spec in tqdm(specs, desc="asset files", unit="file"):
+        assets.ensure(spec, state_dir / "assets")
+
+
+@contextmanager
+def running(port: int | None = None, state_dir: Path | None = None,
+            timeout: float = 300) -> Iterator[str]:
+    """Run ``satlesson mirror serve`` in a child process; yield its base URL; stop it after."""
+    state_dir = state_dir or default_state_dir()
+    port = port or DEFAULT_PORT
+    check_port_free(DEFAULT_HOST, port)
+    base = f"http://{DEFAULT_HOST}:{port}"
+    cmd = [sys.executable, "-m", "satlesson", "mirror", "serve", "--port", str(port),
+           "--state-dir", str(state_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_ready(proc, base, timeout)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read() if proc.stdout else ""
+            raise MirrorError(f"The mirror stopped before it was ready: {output.strip()[-2000:]}")
+        try:
+            if requests.get(base + "/", timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise MirrorError(f"The mirror did not answer at {base} within {timeout:.0f} s.")
+
+
+def run_with_mirror(command: Sequence[str], port: int | None = None,
+                    state_dir: Path | None = None) -> int:
+    """Run ``command`` with the mirror up and its kernels routed to it; return its exit code."""
+    from satlesson.mirror.routing import kernel_env
+
+    state_dir = state_dir or default_state_dir()
+    with running(port, state_dir) as base:
+        env = {**os.environ, **kernel_env(base, state_dir)}
+        _log(f"running {' '.join(command)} against {base}")
+        return subprocess.call(list(command), env=env)

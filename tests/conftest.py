@@ -1,0 +1,36 @@
+"""Shared fixtures: one offline mirror for the whole session, as the build uses it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from satlesson.mirror import routing, service
+from satlesson.mirror.postgres import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mirror_state_dir() -> Path:
+    """The mirror's database and file cache; kept between runs so a warm cache stays warm."""
+    return Path(os.environ.get(service.STATE_ENV, ROOT / ".mirror")).resolve()
+
+
+@pytest.fixture(scope="session")
+def mirror_base(mirror_state_dir: Path) -> Iterator[str]:
+    """Base URL of a running mirror; this process's requests to the real hosts go to it."""
+    with service.running(free_port(), mirror_state_dir) as base:
+        routing.install(base)
+        try:
+            yield base
+        finally:
+            routing.uninstall()
+
+
+@pytest.fixture(scope="session")
+def mirror_requests_log(mirror_state_dir: Path) -> Path:
+    return mirror_state_dir / "requests.log"
