@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,20 +22,24 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI
-from stac_fastapi.pgstac.app import instantiate_api
-from stac_fastapi.pgstac.config import PostgresSettings, Settings
-from stac_fastapi.pgstac.db import close_db_connection, connect_to_db
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from satlesson.mirror import assets, catalog
-from satlesson.mirror.database import APIS, Api
-from satlesson.mirror.postgres import Cluster
-from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS
+# stac-fastapi builds default Settings at import, which warns about default titles; ours are set.
+logging.getLogger("stac_fastapi.types.config").setLevel(logging.ERROR)
+
+from fastapi import FastAPI  # noqa: E402
+from stac_fastapi.pgstac.app import instantiate_api  # noqa: E402
+from stac_fastapi.pgstac.config import PostgresSettings, Settings  # noqa: E402
+from stac_fastapi.pgstac.db import close_db_connection, connect_to_db  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import FileResponse, JSONResponse, Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
+
+from satlesson.mirror import assets, catalog  # noqa: E402
+from satlesson.mirror.database import APIS, Api  # noqa: E402
+from satlesson.mirror.postgres import Cluster  # noqa: E402
+from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS  # noqa: E402
 
 # Demo Earthdata account the mirror accepts for protected HLS files (written to a netrc).
 EARTHDATA_MACHINE = "urs.earthdata.nasa.gov"
@@ -51,6 +56,9 @@ def write_netrc(state_dir: Path) -> Path:
 
 def _stac_app(api: Api) -> FastAPI:
     settings = Settings(
+        prefix_path=api.mount,
+        openapi_url=f"{api.mount}/api",
+        docs_url=f"{api.mount}/api.html",
         stac_fastapi_title=api.title,
         stac_fastapi_description=f"Offline mirror of {api.title} for the satlesson lesson",
         stac_fastapi_landing_id=api.dbname.replace("_", "-"),
@@ -61,7 +69,9 @@ def _stac_app(api: Api) -> FastAPI:
     async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield  # mounted apps get no lifespan events: the outer app opens their pools
 
-    return instantiate_api(settings=settings, lifespan=no_lifespan).app
+    app = instantiate_api(settings=settings, lifespan=no_lifespan).app
+    app.add_middleware(RewriteHrefs)
+    return app
 
 
 class RewriteHrefs:
@@ -145,6 +155,29 @@ class RequestLog:
                 log.write(json.dumps(record) + "\n")
 
 
+class Dispatch:
+    """Send each request to the STAC API whose upstream path it starts with, else to ``files``.
+
+    The APIs keep the full path (their routers carry the prefix), so the links stac-fastapi
+    builds from the request are the mirror's own URLs.
+    """
+
+    def __init__(self, apis: dict[str, ASGIApp], files: ASGIApp) -> None:
+        self.apis = apis
+        self.files = files
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        for prefix, app in self.apis.items():
+            if path == prefix:  # the landing page, with or without its slash, as upstream
+                scope = {**scope, "path": prefix + "/", "raw_path": None}
+                path = prefix + "/"
+            if path.startswith(prefix + "/"):
+                await app(scope, receive, send)
+                return
+        await self.files(scope, receive, send)
+
+
 def _error(status: int, code: str, description: str, **headers: str) -> JSONResponse:
     return JSONResponse({"code": code, "description": description}, status, headers=headers)
 
@@ -160,7 +193,7 @@ def _authorized(request: Request) -> bool:
     return (login, password) == EARTHDATA_LOGIN
 
 
-def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -> Starlette:
+def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -> ASGIApp:
     cache_dir = state_dir / "assets"
     advertised = catalog.advertised_files()
     # Rendering is CPU- and memory-heavy: at most two files at once on a 2-core machine.
@@ -210,9 +243,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -
 
     routes = [
         Route("/", index),
-        *(Mount(mount, app=RewriteHrefs(app)) for mount, app in stac_apps.items()),
         Route("/{host:str}/{path:path}", serve_file, methods=["GET", "HEAD"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
-    app.add_middleware(RequestLog, path=state_dir / "requests.log")
-    return app
+    files = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    return RequestLog(Dispatch(dict(stac_apps), files), state_dir / "requests.log")

@@ -63,10 +63,11 @@ def ensure_loaded(cluster: Cluster, api: Api, log: Callable[[str], None] = print
     try:
         Migrate(db).run_migration()
         # numberMatched ("context") is off by default in pgstac; the lesson relies on matched().
-        db.query_one(
-            "INSERT INTO pgstac.pgstac_settings (name, value) VALUES ('context', 'on') "
-            "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
-        )
+        with db.connect().cursor() as cur:
+            cur.execute(
+                "INSERT INTO pgstac.pgstac_settings (name, value) VALUES ('context', 'on') "
+                "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+            )
         loader = Loader(db=db)
         loader.load_collections(iter(api.collections()), Methods.upsert)
         loader.load_items(iter(api.items()), Methods.upsert)

@@ -40,7 +40,7 @@ def find_bindir() -> Path:
     return max(found)[1]
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -124,12 +124,10 @@ class Cluster:
             self.port = free_port()
         pidfile = self.data / "postmaster.pid"
         if pidfile.exists():
-            if _alive(int(pidfile.read_text().split()[0])):
-                raise MirrorError(
-                    f"Another mirror is using {self.root.parent}: stop it, or give this one "
-                    "its own --state-dir."
-                )
-            pidfile.unlink()  # left by a server that was killed
+            if alive(int(pidfile.read_text().split()[0])):
+                # Orphaned by a mirror that was killed (the caller holds the mirror's lock).
+                subprocess.run(self._ctl("stop", "-m", "fast", "-w"), capture_output=True)
+            pidfile.unlink(missing_ok=True)
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 from satlesson.mirror.errors import MirrorError
+from satlesson.mirror.postgres import alive
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 
 STATE_ENV = "SATLESSON_MIRROR_DIR"
@@ -39,11 +40,25 @@ def _log(message: str) -> None:
     print(f"[mirror] {message}", file=sys.stderr, flush=True)
 
 
+def _claim(state_dir: Path) -> None:
+    """One mirror per state folder: refuse while another live mirror holds it."""
+    lock = state_dir / "mirror.pid"
+    if lock.exists():
+        pid = int(lock.read_text() or 0)
+        if pid != os.getpid() and alive(pid):
+            raise MirrorError(
+                f"Another mirror (process {pid}) is using {state_dir}: stop it, or give this "
+                "one its own --state-dir."
+            )
+    lock.write_text(str(os.getpid()))
+
+
 def prepare(state_dir: Path):  # -> Cluster, started and loaded
     """Create, start and load the database cluster; the caller must ``cluster.stop()`` it."""
     from satlesson.mirror.database import APIS, ensure_loaded
     from satlesson.mirror.postgres import Cluster
 
+    _claim(state_dir)
     cluster = Cluster(state_dir / "pg")
     if cluster.ensure_initialized():
         _log("created a PostgreSQL cluster")
