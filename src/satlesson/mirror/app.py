@@ -61,7 +61,7 @@ def _stac_app(api: Api) -> FastAPI:
         docs_url=f"{api.mount}/api.html",
         stac_fastapi_title=api.title,
         stac_fastapi_description=f"Offline mirror of {api.title} for the satlesson lesson",
-        stac_fastapi_landing_id=api.dbname.replace("_", "-"),
+        stac_fastapi_landing_id=api.landing_id,
         stac_fastapi_version="1.0.0",
     )
 
@@ -69,7 +69,12 @@ def _stac_app(api: Api) -> FastAPI:
     async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield  # mounted apps get no lifespan events: the outer app opens their pools
 
-    app = instantiate_api(settings=settings, lifespan=no_lifespan).app
+    stac_api = instantiate_api(settings=settings, lifespan=no_lifespan)
+    # The client took its landing-page fields from process-wide defaults: give it ours.
+    stac_api.client.landing_page_id = api.landing_id
+    stac_api.client.title = api.title
+    stac_api.client.description = settings.stac_fastapi_description
+    app = stac_api.app
     app.add_middleware(RewriteHrefs)
     return app
 

@@ -21,6 +21,7 @@ class Api:
     """One mirrored STAC API: its database, its path in the mirror, its content."""
 
     dbname: str
+    landing_id: str  # the upstream landing page's id
     mount: str  # where the mirror serves it: "/HOST/PATH" of the upstream URL
     title: str
     collections: Callable[[], list[dict]]
@@ -28,9 +29,9 @@ class Api:
 
 
 APIS: tuple[Api, ...] = (
-    Api("earth_search", "/earth-search.aws.element84.com/v1", "Earth Search by Element 84",
+    Api("earth_search", "earth-search-aws", "/earth-search.aws.element84.com/v1", "Earth Search by Element 84",
         catalog.earth_search_collections, catalog.earth_search_items),
-    Api("cmr_lpcloud", "/cmr.earthdata.nasa.gov/stac/LPCLOUD", "LPCLOUD",
+    Api("cmr_lpcloud", "LPCLOUD", "/cmr.earthdata.nasa.gov/stac/LPCLOUD", "LPCLOUD",
         catalog.cmr_collections, catalog.cmr_items),
 )
 
