@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +35,10 @@ def check_port_free(host: str, port: int) -> None:
                 f"Port {port} on {host} is already in use (is a mirror already running?): "
                 "stop that program or choose another port with --port."
             ) from None
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _log(message: str) -> None:
@@ -94,6 +99,9 @@ def serve(
         app = build_app(cluster, state_dir, on_ready=ready)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                                 access_log=False, lifespan="on")
+        # uvicorn re-raises the signal that stopped it once it has shut down; make SIGTERM an
+        # exception (as SIGINT already is) so the database below is stopped too.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.Server(config).run()
     finally:
         cluster.stop()
