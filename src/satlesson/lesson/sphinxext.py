@@ -1,0 +1,112 @@
+"""Sphinx extension: Carpentries-shaped lessons on Jupyter Book 1.
+
+Registers the Workbench blocks, the challenge (a sphinx-exercise exercise), the generated-page
+placeholders, the per-episode notebook download, and keys the execution cache on the data and
+package versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+import satlesson
+from satlesson.lesson import collect, notebooks
+from satlesson.lesson.blocks import BLOCKS, CHALLENGE, COLLECTIONS
+from satlesson.lesson.directives import (
+    BlockDirective,
+    ChallengeDirective,
+    CollectionDirective,
+    lesson_collection,
+)
+
+HERE = Path(__file__).parent
+PACKAGE = HERE.parent
+
+
+def _digest(files: list[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def env_version() -> int:
+    """Changes whenever this extension's code or CSS does, so Sphinx re-reads every page."""
+    files = [p for p in HERE.rglob("*") if p.is_file() and p.suffix in {".py", ".css"}]
+    return int(_digest(files, HERE)[:8], 16)
+
+
+def snapshot_version() -> str:
+    try:
+        from satlesson.mirror.scenes import SNAPSHOT_VERSION
+    except ImportError:  # mirror not installed: the online services are the data
+        return "online"
+    return SNAPSHOT_VERSION
+
+
+def helper_digest() -> str:
+    """Hash of the package code and data the episodes run (not this extension, not the CLI).
+
+    The package version alone would miss an unreleased change to a helper.
+    """
+    files = [
+        p
+        for p in PACKAGE.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and HERE not in p.parents
+        and not p.name.startswith("cli")
+    ]
+    return _digest(files, PACKAGE)[:10]
+
+
+def cache_key() -> str:
+    return f"{snapshot_version()}-{satlesson.__version__}-{helper_digest()}"
+
+
+def key_execution_cache(app: Sphinx, config: Config) -> None:
+    """jupyter-cache matches notebooks on code alone: give each data/helper version its own."""
+    base = config.nb_execution_cache_path or str(Path(app.outdir).parent / ".jupyter_cache")
+    config.nb_execution_cache_path = str(Path(base) / cache_key())
+
+
+def add_static(app: Sphinx, config: Config) -> None:
+    config.html_static_path.append(str(HERE / "static"))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sphinx_exercise")
+    app.setup_extension("myst_nb")
+    app.add_config_value("satlesson_episodes_dir", "episodes", "env")
+    app.add_config_value("satlesson_setup_doc", "setup", "env")
+
+    for name in BLOCKS:
+        # ``hint`` and ``caution`` are also docutils admonitions: ours replace them.
+        app.add_directive(name, BlockDirective, override=True)
+    app.add_directive(CHALLENGE, ChallengeDirective)
+    for name in COLLECTIONS:
+        app.add_directive(name, CollectionDirective)
+    app.add_node(lesson_collection)
+    app.add_post_transform(collect.FillCollections)
+
+    app.connect("config-inited", key_execution_cache)
+    app.connect("config-inited", add_static)
+    app.connect("doctree-read", collect.read_episode, priority=900)  # after images are resolved
+    app.connect("env-purge-doc", collect.purge)
+    app.connect("env-merge-info", collect.merge)
+    app.connect("env-get-outdated", collect.collection_pages)
+    app.connect("doctree-resolved", notebooks.add_download_link)
+    app.connect("build-finished", notebooks.write_notebooks)
+    app.add_css_file("satlesson.css")
+    return {
+        "version": satlesson.__version__,
+        "env_version": env_version(),
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

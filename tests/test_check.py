@@ -1,0 +1,96 @@
+"""`satlesson check`: each rule fires on its own bad fixture, at the right line, and the good
+fixture lesson passes. Fast: no Sphinx build."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from satlesson import cli_check
+from satlesson.lesson import check
+
+FIXTURES = Path(__file__).parent / "lesson_fixtures" / "check"
+
+# (fixture under bad/, line, what the message says)
+CASES = [
+    ("episodes/no-keypoints.md", 1, "episode has no keypoints block"),
+    ("episodes/no-timings.md", 1, "needs 'exercises' in whole minutes"),
+    ("challenge-no-solution.md", 3, "challenge 'ch-alone' has no solution"),
+    ("challenge-no-label.md", 5, "challenge has no :label:"),
+    ("image-no-alt.md", 3, "has no alt text"),
+    ("figure-no-alt.md", 3, "figure has no :alt: text"),
+    ("code-cell-no-alt.md", 3, "mystnb image metadata has no alt text"),
+    ("code-cell-short-no-alt.md", 3, "mystnb image metadata has no alt text"),
+    ("plot-no-alt.md", 5, "code cell shows an image but has no mystnb image alt text"),
+    ("broken-link.md", 3, "link target 'missing.md' does not exist"),
+    ("broken-anchor.md", 3, "anchor '#nowhere' matches no heading"),
+    ("broken-ref.md", 3, "{ref} target 'nowhere-label' is not defined"),
+    ("unknown-term.md", 3, "term 'banana' is not in the glossary"),
+    ("vague-link.md", 3, "link text 'click here' says nothing"),
+    ("plain-http.md", 3, "plain-http link 'http://example.org/page'"),
+    ("heading-skip.md", 5, "heading level 3 skips level 2"),
+    ("unknown-block.md", 3, "unknown block type 'challange'"),
+    ("output-fence.md", 3, "pasted output"),
+    ("repl-fence.md", 5, "pasted output"),
+]
+
+
+@pytest.fixture
+def in_fixtures(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(FIXTURES)
+    return FIXTURES
+
+
+@pytest.mark.parametrize(("name", "line", "message"), CASES, ids=[c[0] for c in CASES])
+def test_rule_fires_at_line(
+    in_fixtures: Path, capsys: pytest.CaptureFixture[str], name: str, line: int, message: str
+) -> None:
+    path = f"bad/{name}"
+    assert check.main([path]) == 1
+    reported = capsys.readouterr().out.splitlines()
+    assert len(reported) == 1, reported
+    assert reported[0].startswith(f"{path}:{line}: "), reported
+    assert message in reported[0]
+
+
+def test_every_bad_fixture_is_covered() -> None:
+    fixtures = {p.relative_to(FIXTURES / "bad").as_posix() for p in FIXTURES.glob("bad/**/*.md")}
+    assert fixtures == {c[0] for c in CASES}
+
+
+def test_good_lesson_is_quiet(in_fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check.main([]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["satlesson check: 3 file(s) checked, no problems"]
+
+
+def test_good_fixture_book_is_quiet() -> None:
+    problems, count = check.check([], root=FIXTURES.parent / "book")
+    assert problems == [] and count >= 7
+
+
+def test_missing_path_is_a_usage_error(in_fixtures: Path) -> None:
+    assert check.main(["no-such-file.md"]) == 2
+
+
+def test_cli_subcommand(in_fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="satlesson")
+    cli_check.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["check", "bad/vague-link.md"])
+    assert args.func(args) == 1
+    assert capsys.readouterr().out.startswith("bad/vague-link.md:3: ")
+
+
+def test_module_entry_point(in_fixtures: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "satlesson.lesson.check", "bad/heading-skip.md"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith("bad/heading-skip.md:5: heading level 3 skips level 2")
