@@ -32,7 +32,7 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
     run = verbs.add_parser("run", parents=[state],
                            help="start the mirror, run a command routed to it, stop the mirror")
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
-    run.add_argument("command", nargs=argparse.REMAINDER)
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND")
 
 
 def _mirror(args: argparse.Namespace) -> int:
@@ -49,7 +49,7 @@ def _mirror(args: argparse.Namespace) -> int:
         for key, value in kernel_env(args.base, state_dir).items():
             print(f"export {key}={shlex.quote(value)}")
     elif args.verb == "run":
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
         if not command:
             raise MirrorError("Name a command to run, e.g. satlesson mirror run -- jupyter lab")
         return service.run_with_mirror(command, args.port, state_dir)

@@ -66,6 +66,22 @@ def helper_digest() -> str:
     return _digest(files, PACKAGE)[:10]
 
 
+def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str,
+                           context: dict[str, Any], doctree: Any) -> None:
+    """Jupyter Book 1.0.4 registers sphinx-thebe's inline config script twice, and the second
+    copy throws "THEBE_JS_URL has already been declared" in every visitor's console."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for script in context.get("script_files", []):
+        # The copies differ only in filename None vs "": compare what the browser runs.
+        key = (getattr(script, "filename", None) or "",
+               str(getattr(script, "attributes", {}).get("body", "")))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def cache_key() -> str:
     return f"{snapshot_version()}-{satlesson.__version__}-{helper_digest()}"
 
@@ -103,6 +119,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", collect.collection_pages)
     app.connect("doctree-resolved", notebooks.add_download_link)
     app.connect("build-finished", notebooks.write_notebooks)
+    app.connect("html-page-context", drop_duplicate_scripts)
     app.add_css_file("satlesson.css")
     return {
         "version": satlesson.__version__,

@@ -1,0 +1,136 @@
+"""The built site, as `make site` builds it, read by a real browser (Debian's Chromium)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from satlesson.mirror.routing import kernel_env
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+EPISODE = "episodes/01-access-satellite-imagery.html"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def site(mirror_base: str, mirror_state_dir: Path, tmp_path_factory: pytest.TempPathFactory
+         ) -> Path:
+    """Build the whole book, executing every episode against the mirror; fail on any warning."""
+    out = tmp_path_factory.mktemp("site")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    env = {**os.environ, **kernel_env(mirror_base, mirror_state_dir)}
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--builder", "html",
+         "-W", "--keep-going"], capture_output=True, text=True, env=env, timeout=1200)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Path) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run `make deps` (Debian package chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.on("response", lambda r: r.status >= 400 and page.console_errors.append(
+        f"{r.status} {r.url}"))
+    yield page
+    context.close()
+
+
+def test_episode_page_shows_executed_outputs(site: Path) -> None:
+    html = (site / EPISODE).read_text()
+    ids = re.findall(r"S2[AB]_35SNA_2023\d{4}_0_L2A", html)
+    summer = [i for i in dict.fromkeys(ids) if "202307" in i or "202308" in i]
+    assert len(summer) == 12
+    assert "(1, 2000, 1000)" in html  # the clipped raster's shape, printed by the code
+    assert "HLS.L30.T18TWL.2021039T153324.v2.0" in html
+    assert "401" in html and "200" in html
+    assert (site / "episodes" / "01-access-satellite-imagery.ipynb").exists()
+
+
+def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
+    nav = (site / "index.html").read_text()
+    for page in ("setup.html", EPISODE, "keypoints.html", "reference.html", "figures.html",
+                 "instructor-notes.html"):
+        assert (site / page).exists()
+        assert f'href="{page}"' in nav, page
+
+
+@pytest.mark.browser
+def test_episode_in_a_browser(page, site_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{site_url}/{EPISODE}", wait_until="networkidle")
+    thumbnails = page.locator("img[alt*='humbnail'], img[alt*='rowse image']")
+    assert thumbnails.count() == 3
+    for i in range(thumbnails.count()):
+        image = thumbnails.nth(i)
+        assert len(image.get_attribute("alt") or "") > 20
+        assert image.evaluate("img => img.complete && img.naturalWidth > 100")
+    solution = page.locator(".solution").first
+    body = solution.locator(".cell").first
+    assert not body.is_visible()
+    solution.locator("button.toggle-button").click()
+    body.wait_for(state="visible")
+    assert "12" in solution.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "episode-01.png"), full_page=True)
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_landing_keypoints_and_instructor_notes_in_a_browser(page, site_url: str) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    page.goto(f"{site_url}/index.html", wait_until="networkidle")
+    schedule = page.locator("table").first.inner_text()
+    assert "Access satellite imagery using Python" in schedule and "Finish" in schedule
+    page.screenshot(path=str(ARTIFACTS / "landing.png"), full_page=True)
+
+    page.get_by_role("link", name="Key points").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "rioxarray" in page.locator("main").inner_text()
+
+    page.get_by_role("link", name="Instructor notes").first.click()
+    page.wait_for_load_state("networkidle")
+    notes = page.locator("main").inner_text()
+    assert "Access satellite imagery using Python" in notes
+    assert "mirror" in notes.lower()
+    assert page.console_errors == []  # type: ignore[attr-defined]
