@@ -8,6 +8,7 @@ as root every server command runs as the ``postgres`` system user, which owns th
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -87,6 +88,8 @@ class Cluster:
         return result
 
     def _prepare_root(self) -> None:
+        """As root, hand the cluster's folder to ``postgres``, moving it where that user can
+        reach it when the state folder is private (e.g. a checkout under /root)."""
         self.root.mkdir(parents=True, exist_ok=True)
         if not self._as_postgres:
             return
@@ -97,14 +100,26 @@ class Cluster:
                 "Running as root, the mirror starts PostgreSQL as the `postgres` user, "
                 f"which does not exist. {INSTALL_HINT}"
             ) from None
+        if not self._reachable(self.root):
+            digest = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
+            fallback = Path(postgres.pw_dir) / "satlesson" / digest
+            fallback.mkdir(parents=True, exist_ok=True)
+            os.chown(fallback.parent, postgres.pw_uid, postgres.pw_gid)
+            self.root, self.data, self.log = fallback, fallback / "data", fallback / "postgres.log"
         for path in (self.root, *self.root.rglob("*")):
             os.chown(path, postgres.pw_uid, postgres.pw_gid)
-        probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(self.root)])
-        if probe.returncode != 0:
+        if not self._reachable(self.root):
             raise MirrorError(
-                f"PostgreSQL cannot run as root, and the `postgres` user cannot reach {self.root}; "
-                "move the project (or --state-dir) to a folder every user can enter."
+                "PostgreSQL cannot run as root, and the `postgres` user can reach neither the "
+                f"state folder nor {self.root}; use a --state-dir that every user can enter."
             )
+
+    @staticmethod
+    def _reachable(path: Path) -> bool:
+        """Can the ``postgres`` user enter every folder on the way to ``path``?"""
+        probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
+                               capture_output=True)
+        return probe.returncode == 0
 
     def ensure_initialized(self) -> bool:
         """Create the cluster if it does not exist yet; True when it was created now."""
