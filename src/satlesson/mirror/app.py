@@ -75,15 +75,16 @@ def _stac_app(api: Api) -> FastAPI:
     stac_api.client.title = api.title
     stac_api.client.description = settings.stac_fastapi_description
     app = stac_api.app
-    app.add_middleware(RewriteHrefs)
+    app.add_middleware(RewriteHrefs, mount=api.mount)
     return app
 
 
 class RewriteHrefs:
     """Point upstream URLs in JSON responses into the mirror, by the one rule in ``urls``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, mount: str) -> None:
         self.app = app
+        self.mount = mount
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,6 +110,10 @@ class RewriteHrefs:
             body = b"".join(chunks)
             headers = dict(start["headers"])
             if b"json" in headers.get(b"content-type", b""):
+                # The landing page's own URL without the slash stac-fastapi adds, as upstream:
+                # pystac-client reads the page again when its root link differs from it.
+                landing = base + self.mount.encode()
+                body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
                 for host in MIRRORED_HOSTS:
                     mirrored = base + b"/" + host.encode() + b"/"
                     body = body.replace(f"https://{host}/".encode(), mirrored)

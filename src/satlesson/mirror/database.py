@@ -29,8 +29,9 @@ class Api:
 
 
 APIS: tuple[Api, ...] = (
-    Api("earth_search", "earth-search-aws", "/earth-search.aws.element84.com/v1", "Earth Search by Element 84",
-        catalog.earth_search_collections, catalog.earth_search_items),
+    Api("earth_search", "earth-search-aws", "/earth-search.aws.element84.com/v1",
+        "Earth Search by Element 84", catalog.earth_search_collections,
+        catalog.earth_search_items),
     Api("cmr_lpcloud", "LPCLOUD", "/cmr.earthdata.nasa.gov/stac/LPCLOUD", "LPCLOUD",
         catalog.cmr_collections, catalog.cmr_items),
 )
