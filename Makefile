@@ -19,6 +19,7 @@ test: deps
 ## bench: print the mirror's and the build's figures
 bench: deps
 	$(BIN)/python scripts/bench_clip.py
+	$(BIN)/python scripts/bench_build.py
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh

@@ -1,0 +1,67 @@
+"""Benchmark: cold site build, rebuild with nothing changed, rebuild after editing one episode.
+
+Builds a copy of the lesson (so the working tree is never touched) against one mirror, and
+prints the wall time of each build and how many notebooks it executed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from satlesson.mirror import service
+from satlesson.mirror.postgres import free_port
+from satlesson.mirror.routing import kernel_env
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = ["_config.yml", "_toc.yml", "episodes", "images", "*.md"]
+
+
+def copy_lesson(dest: Path) -> None:
+    for pattern in LESSON:
+        for src in ROOT.glob(pattern):
+            if src.is_dir():
+                skip = shutil.ignore_patterns("*.tif", "*.json")
+                shutil.copytree(src, dest / src.name, ignore=skip)
+            elif src.name != "README.md":
+                shutil.copy2(src, dest / src.name)
+
+
+def build(book: Path, env: dict[str, str]) -> tuple[float, int]:
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    started = time.perf_counter()
+    result = subprocess.run([str(jupyter_book), "build", str(book), "--builder", "html", "-W",
+                             "--keep-going"], capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(result.stdout[-3000:] + result.stderr[-3000:])
+    # myst-nb's cache logs one "Executed notebook" line per notebook it had to run.
+    return elapsed, len(re.findall(r"Executed notebook in", result.stdout + result.stderr))
+
+
+def main() -> None:
+    state = service.default_state_dir()
+    with tempfile.TemporaryDirectory() as tmp, service.running(free_port(), state) as base:
+        book = Path(tmp) / "book"
+        book.mkdir()
+        copy_lesson(book)
+        env = {**os.environ, **kernel_env(base, state)}
+        rows = [("cold build", *build(book, env)), ("rebuild, nothing changed", *build(book, env))]
+        episode = next((book / "episodes").glob("*.md"))
+        text = episode.read_text()
+        cell = "```{code-cell} python\n"
+        episode.write_text(text.replace(cell, cell + "# edited\n", 1))
+        rows.append(("rebuild after editing one episode", *build(book, env)))
+    print(f"{'build':<36} {'seconds':>8} {'notebooks executed':>20}")
+    for name, seconds, executed in rows:
+        print(f"{name:<36} {seconds:>8.1f} {executed:>20}")
+
+
+if __name__ == "__main__":
+    main()
