@@ -419,7 +419,8 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     }
 
 
-def _s2_properties(scene: S2Scene) -> Json:
+def s2_properties(scene: S2Scene) -> Json:
+    """An item's properties; the granule metadata files repeat them, so they share this."""
     published = _PUBLISHED_S2_PROPERTIES.get(scene.id)
     if published is not None:
         return copy.deepcopy(published)
@@ -552,7 +553,7 @@ def _s2_item(scene: S2Scene) -> Json:
         "id": scene.id,
         "geometry": {"type": "Polygon", "coordinates": [ring]},
         "bbox": _bbox(ring),
-        "properties": _s2_properties(scene),
+        "properties": s2_properties(scene),
         "links": [
             {"rel": "self", "href": item_url, "type": "application/geo+json"},
             {

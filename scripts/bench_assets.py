@@ -1,0 +1,78 @@
+"""Time the mirror's asset generator: one file of each kind, or every file of one item.
+
+    .venv/bin/python scripts/bench_assets.py            # one of each kind (~1 min)
+    .venv/bin/python scripts/bench_assets.py --item S2A_35SNA_20230827_0_L2A   # whole item
+
+Each render is measured once (the machine is shared; loops would only add noise). Peak RSS
+is the process's high-water mark so far, so it only grows down the list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from satlesson.mirror import assets, catalog
+
+S2_ITEM = "S2A_35SNA_20230827_0_L2A"
+HLS_ITEM = "HLS.L30.T18TWL.2021039T153324.v2.0"
+ONE_OF_EACH = (
+    (S2_ITEM, "coastal"), (S2_ITEM, "swir22"), (S2_ITEM, "red"), (S2_ITEM, "scl"),
+    (S2_ITEM, "aot"), (S2_ITEM, "visual"), (S2_ITEM, "coastal-jp2"), (S2_ITEM, "swir22-jp2"),
+    (S2_ITEM, "thumbnail"), (S2_ITEM, "granule_metadata"), (S2_ITEM, "tileinfo_metadata"),
+    (HLS_ITEM, "B04"), (HLS_ITEM, "Fmask"), (HLS_ITEM, "SZA"), (HLS_ITEM, "browse"),
+    (HLS_ITEM, "metadata"),
+)  # fmt: skip
+
+
+def _peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _timed(label: str, fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    took = time.perf_counter() - start
+    print(f"{label:<42} {took:7.2f} s   peak RSS {_peak_mb():5d} MB", flush=True)
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--item", help="render every advertised file of this item")
+    parser.add_argument("--jp2-10m", action="store_true", help="also time a 10 m JPEG 2000")
+    args = parser.parse_args()
+
+    specs = {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    if args.item:
+        todo = [key for key in specs if key[0] == args.item]
+    else:
+        todo = list(ONE_OF_EACH) + ([(S2_ITEM, "red-jp2")] if args.jp2_10m else [])
+
+    # Fields that are built once per process (tile) or once per scene, timed on their own.
+    first = specs[todo[0]]["scene"]
+    tile = assets.S2_TILE if todo[0][0].startswith("S2") else assets.HLS_TILE
+    _timed(f"coarse tile fields ({tile.name}, once)", lambda: assets.base_fields(tile))
+    _timed("coarse scene fields (once per scene)", lambda: assets._fields(first))
+
+    total = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for key in todo:
+            spec = specs[key]
+            dest = Path(tmp) / assets.cache_path(spec, Path(".")).name
+            shape = "x".join(map(str, spec["shape"])) if spec["shape"] else "-"
+            total += _timed(f"{key[1]} [{spec['kind']}, {shape}]",
+                            lambda spec=spec, dest=dest: assets.render(spec, dest))  # fmt: skip
+            size = dest.stat().st_size
+            print(f"{'':<42} {size / 2**20:7.1f} MB")
+            dest.unlink()
+    print(f"total rendering: {total:.1f} s for {len(todo)} files; peak RSS {_peak_mb()} MB")
+
+
+if __name__ == "__main__":
+    main()

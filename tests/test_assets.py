@@ -1,0 +1,218 @@
+"""The mirror's generated asset files: valid COGs on the advertised grids, that look like Rhodes.
+
+Renders go into one module-wide folder so each file is made once; only 60 m and 20 m rasters
+are rendered here, except the single full-resolution test marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+from rasterio.warp import transform as warp_transform
+from rio_cogeo import cog_validate
+
+from satlesson.mirror import assets, catalog
+from satlesson.mirror.scenes import S2_FOOTPRINT
+
+CLEAR = "S2A_35SNA_20230827_0_L2A"  # after the fire, 1 % cloud
+BEFORE = "S2A_35SNA_20230708_0_L2A"  # before the fire
+CLOUDY = "S2B_35SNA_20230703_0_L2A"  # 23 % cloud
+HLS = "HLS.L30.T18TWL.2021103T153244.v2.0"  # April: no snow, 8 % cloud
+CLIP_BOX = (560900, 3995000, 570900, 4015000)  # the lesson's clip, EPSG:32635
+
+Spec = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[tuple[str, str], Spec]:
+    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+
+
+@pytest.fixture(scope="module")
+def rendered(specs: dict[tuple[str, str], Spec],
+             tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:  # fmt: skip
+    folder = tmp_path_factory.mktemp("assets")
+
+    def get(item: str, key: str) -> Path:
+        return assets.ensure(specs[(item, key)], folder)
+
+    return get
+
+
+def _read(path: Path) -> tuple[np.ndarray, Any]:
+    with rasterio.open(path) as src:
+        return src.read(1), src.profile
+
+
+@pytest.mark.parametrize("key", ["coastal", "swir22", "scl", "aot"])
+def test_cog_on_the_advertised_grid(
+    rendered: Callable[[str, str], Path], specs: dict[tuple[str, str], Spec], key: str
+) -> None:
+    spec = specs[(CLEAR, key)]
+    path = rendered(CLEAR, key)
+    valid, errors, _ = cog_validate(str(path), quiet=True)
+    assert valid, errors
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 32635
+        assert tuple(src.transform)[:6] == pytest.approx(spec["transform"])
+        assert src.shape == tuple(spec["shape"])
+        assert src.dtypes[0] == spec["dtype"]
+        assert src.nodata == 0
+        assert src.profile["blockxsize"] == 1024 and src.compression.value == "DEFLATE"
+        assert src.overviews(1), "overviews"
+        assert src.tags()["OVR_RESAMPLING_ALG"] == ("NEAREST" if key == "scl" else "AVERAGE")
+        assert "TIFFTAG_DATETIME" not in src.tags()
+
+
+def test_sea_is_dark_and_vegetation_bright_in_nir(rendered: Callable[[str, str], Path]) -> None:
+    nir, _ = _read(rendered(CLEAR, "nir08"))  # B8A, 20 m, same grid as SCL
+    scl, _ = _read(rendered(CLEAR, "scl"))
+    reflectance = nir.astype(float) * 1e-4 - 0.1  # Earth Search's scale and offset
+    sea = np.median(reflectance[scl == 6])
+    vegetation = np.median(reflectance[scl == 4])
+    assert sea < 0.03 < 0.2 < vegetation
+    assert (scl == 6).mean() > 0.4  # the tile is mostly Aegean
+
+
+def test_burn_scar_lowers_nbr_in_the_clip_box(rendered: Callable[[str, str], Path]) -> None:
+    def nbr(item: str) -> np.ndarray:
+        nir, profile = _read(rendered(item, "nir08"))
+        swir, _ = _read(rendered(item, "swir22"))
+        window = rasterio.windows.from_bounds(*CLIP_BOX, profile["transform"])
+        rows, cols = (slice(int(s.start), int(s.stop)) for s in window.toslices())
+        n = nir[rows, cols].astype(float) * 1e-4 - 0.1
+        s = swir[rows, cols].astype(float) * 1e-4 - 0.1
+        return (n - s) / np.maximum(n + s, 1e-6)
+
+    before, after = nbr(BEFORE), nbr(CLEAR)
+    burnt = (before - after) > 0.3  # dNBR of moderate-to-high severity
+    area_km2 = burnt.sum() * 20 * 20 / 1e6
+    assert area_km2 > 10, area_km2
+    # Elsewhere in the box (sea, unburnt land) NBR barely changes.
+    assert np.median(np.abs((before - after)[~burnt])) < 0.05
+
+
+def test_no_data_west_of_the_swath_edge(rendered: Callable[[str, str], Path]) -> None:
+    band, profile = _read(rendered(CLEAR, "coastal"))
+    lon, lat = zip(*S2_FOOTPRINT, strict=True)
+    xs, ys = warp_transform("EPSG:4326", "EPSG:32635", list(lon), list(lat))
+    # Along the edge's long segment, 2 pixels either side of it.
+    for t in np.linspace(0.05, 0.95, 7):
+        x = xs[1] + t * (xs[2] - xs[1])
+        y = ys[1] + t * (ys[2] - ys[1])
+        row, col = rasterio.transform.rowcol(profile["transform"], x, y)
+        assert band[row, col - 2] == 0 and band[row, : col - 2].max() == 0
+        assert band[row, col + 2] > 0
+    assert band[:, -1].min() > 0  # the east edge has data
+
+
+def test_cloudy_scene_has_much_more_cloud(rendered: Callable[[str, str], Path]) -> None:
+    def cloud_fraction(item: str) -> float:
+        scl, _ = _read(rendered(item, "scl"))
+        valid = scl > 0
+        return float(np.isin(scl[valid], (8, 9, 10)).mean())
+
+    cloudy, clear = cloud_fraction(CLOUDY), cloud_fraction(CLEAR)
+    assert 0.15 < cloudy < 0.4
+    assert clear < 0.03
+    assert cloudy > 10 * clear
+
+
+def test_same_bytes_every_build(specs: dict[tuple[str, str], Spec], tmp_path: Path) -> None:
+    for key in ("coastal", "coastal-jp2", "thumbnail", "granule_metadata", "tileinfo_metadata"):
+        spec = specs[(CLEAR, key)]
+        first, second = tmp_path / f"a-{key}", tmp_path / f"b-{key}"
+        assets.render(spec, first)
+        assets.render(spec, second)
+        assert first.read_bytes() == second.read_bytes(), key
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_jp2_twin_is_jpeg2000(rendered: Callable[[str, str], Path],
+                              specs: dict[tuple[str, str], Spec]) -> None:  # fmt: skip
+    path = rendered(CLEAR, "coastal-jp2")
+    assert path.read_bytes()[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+    with rasterio.open(path) as jp2, rasterio.open(rendered(CLEAR, "coastal")) as cog:
+        assert jp2.driver == "JP2OpenJPEG"
+        assert jp2.shape == cog.shape and jp2.crs == cog.crs
+        assert np.array_equal(jp2.read(1), cog.read(1))  # lossless
+
+
+def test_thumbnail_and_metadata(rendered: Callable[[str, str], Path]) -> None:
+    with Image.open(rendered(CLEAR, "thumbnail")) as image:
+        assert image.format == "JPEG" and image.size == (343, 343) and image.mode == "RGB"
+    root = ET.parse(rendered(CLEAR, "granule_metadata")).getroot()
+    assert root.find(".//HORIZONTAL_CS_CODE").text == "EPSG:32635"  # type: ignore[union-attr]
+    info = json.loads(rendered(CLEAR, "tileinfo_metadata").read_text())
+    assert info["utmZone"] == 35 and info["gridSquare"] == "NA"
+
+
+def test_hls_band_browse_and_metadata(rendered: Callable[[str, str], Path],
+                                      specs: dict[tuple[str, str], Spec]) -> None:  # fmt: skip
+    path = rendered(HLS, "B05")
+    assert cog_validate(str(path), quiet=True)[0]
+    with rasterio.open(path) as src:
+        assert src.shape == (3660, 3660) and src.crs.to_epsg() == 32618
+        assert src.dtypes[0] == "int16" and src.nodata == -9999
+        assert src.tags(1)["scale_factor"] == "0.0001"
+        nir = src.read(1, out_shape=(366, 366))
+    assert 1500 < np.median(nir) < 4000  # early-spring land around New York, reflectance x 1e4
+    fmask, _ = _read(rendered(HLS, "Fmask"))
+    assert fmask.dtype == np.uint8 and ((fmask & 32) > 0).mean() > 0.01  # some water
+    with Image.open(rendered(HLS, "browse")) as image:
+        assert image.format == "JPEG"
+    ET.parse(rendered(HLS, "metadata"))
+
+
+def test_concurrent_ensure_renders_once(specs: dict[tuple[str, str], Spec], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    spec = specs[(CLOUDY, "coastal")]
+    calls: list[Path] = []
+    real_render = assets.render
+
+    def counting_render(spec: Spec, dest: Path) -> None:
+        calls.append(dest)
+        real_render(spec, dest)
+
+    monkeypatch.setattr(assets, "render", counting_render)
+    start = threading.Barrier(2)
+    results: list[Path] = []
+
+    def worker() -> None:
+        start.wait()
+        results.append(assets.ensure(spec, tmp_path))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert len(calls) == 1
+    assert cog_validate(str(results[0]), quiet=True)[0]
+    leftovers = [p.name for p in results[0].parent.iterdir() if p != results[0]]
+    assert leftovers == [f".{results[0].name}.lock"]
+
+
+@pytest.mark.slow
+def test_full_resolution_true_colour(rendered: Callable[[str, str], Path],
+                                     specs: dict[tuple[str, str], Spec]) -> None:  # fmt: skip
+    path = rendered(CLEAR, "visual")
+    valid, errors, _ = cog_validate(str(path), quiet=True)
+    assert valid, errors
+    with rasterio.open(path) as src:
+        assert src.count == 3 and src.dtypes == ("uint8",) * 3
+        assert src.shape == tuple(specs[(CLEAR, "visual")]["shape"]) == (10980, 10980)
+        assert src.res == (10.0, 10.0) and src.nodata == 0
+        rgb = src.read(out_shape=(3, 1098, 1098))
+    assert rgb[:, 600, 5].max() == 0  # west of the swath edge
+    assert rgb[:, 400, 600].min() > 0
