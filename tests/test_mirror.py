@@ -224,3 +224,17 @@ def test_missing_postgresql_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
     with pytest.raises(MirrorError, match="needs PostgreSQL with PostGIS, which is missing"):
         postgres.find_bindir()
+
+
+def test_build_generates_an_items_files_ahead_of_time() -> None:
+    # Its own state folder (kept between runs): the session's mirror holds the default one.
+    state = Path(__file__).resolve().parents[1] / ".mirror" / "build-test"
+    hls = "HLS.L30.T18TWL.2021039T153324.v2.0"
+    result = subprocess.run(
+        [sys.executable, "-m", "satlesson", "mirror", "build", "--item", hls,
+         "--state-dir", str(state)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "asset files: 100%" in result.stderr  # the progress bar reached the end
+    files = [f for f in (state / "assets").rglob(f"{hls}/*") if not f.name.startswith(".")]
+    assert len(files) == 17
+    assert all(f.stat().st_size > 0 for f in files)
