@@ -106,11 +106,15 @@ def test_first_item_is_the_seeds(earth_search: Client) -> None:
     assert props["earthsearch:s3_path"].endswith("/35/S/NA/2023/8/S2A_35SNA_20230827_0_L2A")
     assert props.get("proj:code", f"EPSG:{props.get('proj:epsg')}") == "EPSG:32635"
     assert [round(v, 3) for v in item.bbox] == [27.011, 36.051, 28.234, 37.046]
+    # Printed in the upstream order, not pgstac's (jsonb sorts keys by length).
+    assert list(props)[:4] == ["created", "platform", "constellation", "instruments"]
 
 
 def test_asset_hrefs_point_into_the_mirror(earth_search: Client, mirror_base: str) -> None:
     item = next(earth_search.search(ids=["S2A_35SNA_20230827_0_L2A"]).items())
     assert len(item.assets) == 35
+    assert list(item.assets)[:5] == ["aot", "blue", "coastal", "granule_metadata", "green"]
+    assert list(item.assets)[-2:] == ["visual-jp2", "wvp-jp2"]
     red = item.assets["red"]
     assert red.href == (f"{mirror_base}/sentinel-cogs.s3.us-west-2.amazonaws.com/"
                         "sentinel-s2-l2a-cogs/35/S/NA/2023/8/S2A_35SNA_20230827_0_L2A/B04.tif")

@@ -1,8 +1,8 @@
 """The mirror's ASGI application: two stac-fastapi-pgstac APIs and a byte-range file server.
 
 Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
-- the STAC APIs are stac-fastapi-pgstac apps mounted at their upstream paths; hrefs in their
-  JSON are rewritten into the mirror on the way out;
+- the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths; their JSON is
+  reshaped on the way out (hrefs into the mirror, upstream key order);
 - asset files are served by ``FileResponse`` (206 for Range requests) from the asset cache,
   generated on first request. Only the files the catalog advertises exist: any other path is
   a 404, so nothing outside the snapshot can be reached.
@@ -67,7 +67,7 @@ def _stac_app(api: Api) -> FastAPI:
 
     @asynccontextmanager
     async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield  # mounted apps get no lifespan events: the outer app opens their pools
+        yield  # Dispatch sends lifespan events to the file app, which opens these pools
 
     stac_api = instantiate_api(settings=settings, lifespan=no_lifespan)
     # The client took its landing-page fields from process-wide defaults: give it ours.
@@ -75,16 +75,21 @@ def _stac_app(api: Api) -> FastAPI:
     stac_api.client.title = api.title
     stac_api.client.description = settings.stac_fastapi_description
     app = stac_api.app
-    app.add_middleware(RewriteHrefs, mount=api.mount)
+    key_order = {item["id"]: {"properties": list(item["properties"]),
+                              "assets": list(item["assets"])} for item in api.items()}
+    app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order)
     return app
 
 
-class RewriteHrefs:
-    """Point upstream URLs in JSON responses into the mirror, by the one rule in ``urls``."""
+class UpstreamShape:
+    """Make the API's JSON read like upstream's: hrefs point into the mirror (by the one rule
+    in ``urls``), the landing link has no trailing slash, and item keys keep their order."""
 
-    def __init__(self, app: ASGIApp, mount: str) -> None:
+    def __init__(self, app: ASGIApp, mount: str, key_order: dict[str, dict[str, list[str]]]
+                 ) -> None:
         self.app = app
         self.mount = mount
+        self.key_order = key_order  # item id -> {"properties": [...], "assets": [...]}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,18 +115,32 @@ class RewriteHrefs:
             body = b"".join(chunks)
             headers = dict(start["headers"])
             if b"json" in headers.get(b"content-type", b""):
-                # The landing page's own URL without the slash stac-fastapi adds, as upstream:
-                # pystac-client reads the page again when its root link differs from it.
-                landing = base + self.mount.encode()
-                body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
-                for host in MIRRORED_HOSTS:
-                    mirrored = base + b"/" + host.encode() + b"/"
-                    body = body.replace(f"https://{host}/".encode(), mirrored)
+                body = self._reshape(body, base)
             headers[b"content-length"] = str(len(body)).encode()
             await send({**start, "headers": list(headers.items())})
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, capture)
+
+    def _reshape(self, body: bytes, base: bytes) -> bytes:
+        # pystac-client reads the landing page again when its root link differs from its URL.
+        landing = base + self.mount.encode()
+        body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
+        for host in MIRRORED_HOSTS:
+            body = body.replace(f"https://{host}/".encode(), base + b"/" + host.encode() + b"/")
+        if b'"Feature' not in body:
+            return body
+        # pgstac stores items as jsonb, which sorts keys; learners print properties and assets.
+        doc = json.loads(body)
+        for feature in doc.get("features", [doc]):
+            order = self.key_order.get(feature.get("id", "")) if isinstance(feature, dict) else None
+            for field, keys in (order or {}).items():
+                value = feature.get(field)
+                if isinstance(value, dict):
+                    rank = {k: i for i, k in enumerate(keys)}
+                    feature[field] = dict(sorted(value.items(),
+                                                 key=lambda kv: rank.get(kv[0], len(rank))))
+        return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _base_url(scope: Scope) -> str:
