@@ -1,6 +1,6 @@
 """Benchmark: what the lesson's clip costs against the mirror, next to the physical minimum.
 
-Prints, for the red band of the oldest summer scene clipped to the lesson's box, the HTTP
+Prints, for the red band of the lesson's "before" scene clipped to the lesson's box, the HTTP
 requests and bytes GDAL made under its defaults and under GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR,
 and the minimum: the compressed bytes of the full-resolution tiles the window touches plus the
 header (everything before the first tile). Also how long the mirror took to answer.
@@ -25,7 +25,7 @@ from rasterio.windows import from_bounds
 from satlesson.mirror import service
 from satlesson.mirror.postgres import free_port
 
-ITEM = "S2B_35SNA_20230703_0_L2A"
+ITEM = "S2A_35SNA_20230708_0_L2A"
 BOX = (560900, 3995000, 570900, 4015000)
 PATH = ("/sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs/35/S/NA/2023/7/"
         f"{ITEM}/B04.tif")

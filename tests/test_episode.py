@@ -138,7 +138,7 @@ def test_thumbnails_are_images_with_alt_text(executed: tuple[nbformat.NotebookNo
         and any("image/jpeg" in out.get("data", {}) or "image/png" in out.get("data", {})
                 for out in cell.get("outputs", []))
     ]
-    assert len(image_cells) == 3  # before, after, HLS browse
+    assert len(image_cells) == 4  # before, after, the clipped band, HLS browse
     for cell in image_cells:
         alt = cell.metadata["mystnb"]["image"]["alt"]
         assert len(alt) > 20

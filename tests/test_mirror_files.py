@@ -14,8 +14,8 @@ from rio_cogeo.cogeo import cog_validate
 
 from satlesson.mirror.urls import EARTH_SEARCH_API
 
-# The oldest summer scene: the episode opens its red band, so its files are shared.
-ITEM_ID = "S2B_35SNA_20230703_0_L2A"
+# The "before" scene: the episode opens its red band, so its files are shared.
+ITEM_ID = "S2A_35SNA_20230708_0_L2A"
 BOX = {"minx": 560900, "miny": 3995000, "maxx": 570900, "maxy": 4015000}
 
 
