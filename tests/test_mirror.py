@@ -25,10 +25,10 @@ SEED_IDS = [
     "S2A_35SNA_20230728_0_L2A", "S2B_35SNA_20230723_0_L2A", "S2A_35SNA_20230718_0_L2A",
     "S2B_35SNA_20230713_0_L2A", "S2A_35SNA_20230708_0_L2A", "S2B_35SNA_20230703_0_L2A",
 ]
-SEED_COLLECTIONS = {
+SEED_COLLECTIONS = [
     "cop-dem-glo-30", "naip", "sentinel-2-l2a", "sentinel-2-l1c", "cop-dem-glo-90",
     "landsat-c2-l2", "sentinel-1-grd", "sentinel-2-c1-l2a",
-}
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_url_rule_round_trips() -> None:
 
 
 def test_collections_are_the_seeds(earth_search: Client) -> None:
-    assert {c.id for c in earth_search.get_collections()} == SEED_COLLECTIONS
+    assert [c.id for c in earth_search.get_collections()] == SEED_COLLECTIONS
 
 
 def test_point_and_time_search_gives_the_seeds_scenes(earth_search: Client) -> None:

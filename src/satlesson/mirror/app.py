@@ -77,19 +77,22 @@ def _stac_app(api: Api) -> FastAPI:
     app = stac_api.app
     key_order = {item["id"]: {"properties": list(item["properties"]),
                               "assets": list(item["assets"])} for item in api.items()}
-    app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order)
+    app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order,
+                       collection_order=[c["id"] for c in api.collections()])
     return app
 
 
 class UpstreamShape:
     """Make the API's JSON read like upstream's: hrefs point into the mirror (by the one rule
-    in ``urls``), the landing link has no trailing slash, and item keys keep their order."""
+    in ``urls``), the landing link has no trailing slash, collections and item keys keep
+    upstream's order."""
 
-    def __init__(self, app: ASGIApp, mount: str, key_order: dict[str, dict[str, list[str]]]
-                 ) -> None:
+    def __init__(self, app: ASGIApp, mount: str, key_order: dict[str, dict[str, list[str]]],
+                 collection_order: list[str]) -> None:
         self.app = app
         self.mount = mount
         self.key_order = key_order  # item id -> {"properties": [...], "assets": [...]}
+        self.collection_order = collection_order
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,10 +131,15 @@ class UpstreamShape:
         body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
         for host in MIRRORED_HOSTS:
             body = body.replace(f"https://{host}/".encode(), base + b"/" + host.encode() + b"/")
-        if b'"Feature' not in body:
+        if b'"Feature' not in body and b'"collections"' not in body:
             return body
-        # pgstac stores items as jsonb, which sorts keys; learners print properties and assets.
         doc = json.loads(body)
+        if isinstance(doc.get("collections"), list):
+            # pgstac lists collections in its own order; upstream's is the snapshot's.
+            rank = {cid: i for i, cid in enumerate(self.collection_order)}
+            doc["collections"].sort(key=lambda c: rank.get(c.get("id"), len(rank)))
+            return json.dumps(doc, separators=(",", ":")).encode()
+        # pgstac stores items as jsonb, which sorts keys; learners print properties and assets.
         for feature in doc.get("features", [doc]):
             order = self.key_order.get(feature.get("id", "")) if isinstance(feature, dict) else None
             for field, keys in (order or {}).items():
