@@ -29,8 +29,3 @@ def mirror_base(mirror_state_dir: Path) -> Iterator[str]:
             yield base
         finally:
             routing.uninstall()
-
-
-@pytest.fixture(scope="session")
-def mirror_requests_log(mirror_state_dir: Path) -> Path:
-    return mirror_state_dir / "requests.log"

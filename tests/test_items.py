@@ -162,3 +162,11 @@ def test_feature_collection_written_by_pystac_loads(tmp_path: Path) -> None:
     path = tmp_path / "pystac.json"
     pystac.ItemCollection([make_item("x")]).save_object(dest_href=str(path))
     assert [i.id for i in load_items(path)] == ["x"]
+
+
+def test_utf16_file_is_an_items_file_error(tmp_path: Path, items: pystac.ItemCollection) -> None:
+    # What PowerShell's `>` writes: the same JSON, in UTF-16.
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(items.to_dict()), encoding="utf-16")
+    with pytest.raises(ItemsFileError, match="not UTF-8 text"):
+        load_items(path)

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from satlesson import cli_check
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.urls import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT
 
@@ -60,12 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="satlesson", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _mirror_parser(subparsers)
-    try:
-        from satlesson import cli_check
-    except ImportError:  # the lesson tooling is optional for the mirror
-        cli_check = None  # type: ignore[assignment]
-    if cli_check is not None:
-        cli_check.add_parser(subparsers)
+    cli_check.add_parser(subparsers)
     args = parser.parse_args(argv)
     try:
         if args.command == "mirror":

@@ -59,10 +59,13 @@ def gdal_options(href: str) -> dict[str, Any]:
         # window that touches them again costs no new request.
         "VSI_CACHE": "TRUE",
         # Poor Wi-Fi: retry 429/502/503/504 and dropped connections with growing delays, and
-        # give up on a server that does not answer instead of hanging the notebook.
+        # give up on a server that does not answer, or stalls (under 1 byte/s for 120 s),
+        # instead of hanging the notebook.
         "GDAL_HTTP_MAX_RETRY": "3",
         "GDAL_HTTP_RETRY_DELAY": "1",
         "GDAL_HTTP_CONNECTTIMEOUT": "30",
+        "GDAL_HTTP_LOW_SPEED_TIME": "120",
+        "GDAL_HTTP_LOW_SPEED_LIMIT": "1",
     }
     if href in _failed:
         options["CPL_VSIL_CURL_NON_CACHED"] = f"/vsicurl/{href}"

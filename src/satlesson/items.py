@@ -105,8 +105,16 @@ def load_items(path: str | os.PathLike[str]) -> pystac.ItemCollection:
         )
     if source.is_dir():
         raise ItemsFileError(f"{source} is a folder; give the path of a saved results file.")
-    # utf-8-sig: accept a file re-saved by an editor that adds a byte-order mark.
-    text = source.read_text(encoding="utf-8-sig")
+    try:
+        # utf-8-sig: accept a file re-saved by an editor that adds a byte-order mark.
+        text = source.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ItemsFileError(
+            f"{source} is not UTF-8 text (was it saved in another encoding, e.g. UTF-16 by "
+            "PowerShell's `>`?); save the search results again with save_items()."
+        ) from err
+    except OSError as err:
+        raise ItemsFileError(f"Cannot read {source}: {err.strerror}.") from err
     if not text.strip():
         raise ItemsFileError(f"{source} is empty: save the search results again.")
     try:

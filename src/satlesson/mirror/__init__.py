@@ -1,4 +1,5 @@
 """Offline mirror of the lesson's data services.
 
-Keep this module import-light: the kernel routing hook imports ``satlesson.mirror.urls``.
+Keep this module import-light: every routed kernel imports ``satlesson.mirror.routing``
+(which needs only ``requests`` and ``urls``).
 """

@@ -14,7 +14,6 @@ import base64
 import binascii
 import json
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -165,7 +164,7 @@ class RequestLog:
     def __init__(self, app: ASGIApp, path: Path) -> None:
         self.app = app
         self.path = path
-        self.lock = threading.Lock()
+        path.write_text("")  # one serving's requests: the file never outgrows a session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,7 +187,7 @@ class RequestLog:
             await self.app(scope, receive, counting)
         finally:
             record["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            with self.lock, self.path.open("a") as log:
+            with self.path.open("a") as log:
                 log.write(json.dumps(record) + "\n")
 
 
@@ -249,9 +248,11 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -
                 f"entry for {EARTHDATA_MACHINE}).",
                 **{"WWW-Authenticate": 'Basic realm="Earthdata Login"'},
             )
-        file = await anyio.to_thread.run_sync(assets.ensure, spec, cache_dir,
-                                              limiter=render_slots)
-        return FileResponse(file, media_type=spec.get("media_type"))
+        file = assets.cache_path(spec, cache_dir)
+        if not file.exists():  # only rendering takes one of the scarce slots
+            file = await anyio.to_thread.run_sync(assets.ensure, spec, cache_dir,
+                                                  limiter=render_slots)
+        return FileResponse(file)
 
     async def index(request: Request) -> Response:
         base = _base_url(request.scope)

@@ -41,7 +41,7 @@ def find_bindir() -> Path:
     return max(found)[1]
 
 
-def alive(pid: int) -> bool:
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -74,11 +74,12 @@ class Cluster:
     def dsn(self, dbname: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
 
+    def _command(self, program: str, *args: str) -> list[str]:
+        cmd = [str(self.bindir / program), *args]
+        return ["runuser", "-u", "postgres", "--", *cmd] if self._as_postgres else cmd
+
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [str(self.bindir / args[0]), *args[1:]]
-        if self._as_postgres:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        result = subprocess.run(cmd, capture_output=True, text=True)
+        result = subprocess.run(self._command(*args), capture_output=True, text=True)
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
             log_tail = self.log.read_text().strip().splitlines()[-3:] if self.log.exists() else []
@@ -128,7 +129,6 @@ class Cluster:
             return False
         if self.data.exists():
             shutil.rmtree(self.data)  # a half-made cluster from an interrupted initdb
-        self._prepare_root()
         # trust on loopback only: a throwaway cluster of public data that nothing else reaches.
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust",
                   "--encoding=UTF8", "--no-locale", "--no-instructions")
@@ -139,9 +139,9 @@ class Cluster:
             self.port = free_port()
         pidfile = self.data / "postmaster.pid"
         if pidfile.exists():
-            if alive(int(pidfile.read_text().split()[0])):
+            if _alive(int(pidfile.read_text().split()[0])):
                 # Orphaned by a mirror that was killed (the caller holds the mirror's lock).
-                subprocess.run(self._ctl("stop", "-m", "fast", "-w"), capture_output=True)
+                self.stop()
             pidfile.unlink(missing_ok=True)
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
@@ -151,10 +151,7 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
                   "-w", "-t", "60", "start")
 
-    def _ctl(self, *args: str) -> list[str]:
-        cmd = [str(self.bindir / "pg_ctl"), "-D", str(self.data), *args]
-        return ["runuser", "-u", "postgres", "--", *cmd] if self._as_postgres else cmd
-
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            subprocess.run(self._ctl("stop", "-m", "fast", "-w"), capture_output=True)
+            subprocess.run(self._command("pg_ctl", "-D", str(self.data), "stop", "-m", "fast",
+                                         "-w"), capture_output=True)

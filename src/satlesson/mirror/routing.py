@@ -38,11 +38,6 @@ def uninstall() -> None:
     requests.adapters.HTTPAdapter.send = _original_send  # type: ignore[method-assign]
 
 
-def active_base() -> str | None:
-    """The mirror this process is routed to, or None when it talks to the live services."""
-    return _base
-
-
 _STARTUP = """\
 # Written by satlesson: route the lesson's services to the mirror named by $SATLESSON_MIRROR.
 import os

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import signal
 import socket
@@ -11,11 +13,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import requests
 
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.postgres import alive
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 
 STATE_ENV = "SATLESSON_MIRROR_DIR"
@@ -28,13 +30,17 @@ def default_state_dir() -> Path:
 
 def check_port_free(host: str, port: int) -> None:
     with socket.socket() as s:
+        # As uvicorn binds: a port whose last connections linger in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
-        except OSError:
-            raise MirrorError(
-                f"Port {port} on {host} is already in use (is a mirror already running?): "
-                "stop that program or choose another port with --port."
-            ) from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise MirrorError(
+                    f"Port {port} on {host} is already in use (is a mirror already running?): "
+                    "stop that program or choose another port with --port."
+                ) from None
+            raise MirrorError(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
@@ -45,17 +51,31 @@ def _log(message: str) -> None:
     print(f"[mirror] {message}", file=sys.stderr, flush=True)
 
 
+_held_locks: list[IO[str]] = []
+
+
 def _claim(state_dir: Path) -> None:
-    """One mirror per state folder: refuse while another live mirror holds it."""
-    lock = state_dir / "mirror.pid"
-    if lock.exists():
-        pid = int(lock.read_text() or 0)
-        if pid != os.getpid() and alive(pid):
-            raise MirrorError(
-                f"Another mirror (process {pid}) is using {state_dir}: stop it, or give this "
-                "one its own --state-dir."
-            )
-    lock.write_text(str(os.getpid()))
+    """One mirror per state folder: hold an exclusive lock on it for this process's life.
+
+    The kernel releases the lock however the process ends, so a killed mirror never blocks
+    the next one; a database it left running is stopped by ``Cluster.start``.
+    """
+    handle = (state_dir / "mirror.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise MirrorError(
+            f"Another mirror ({owner}) is using {state_dir}: stop it, or give this one its own "
+            "--state-dir."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"process {os.getpid()}")
+    handle.flush()
+    _held_locks.append(handle)
 
 
 def prepare(state_dir: Path):  # -> Cluster, started and loaded
@@ -88,6 +108,10 @@ def serve(
     state_dir = state_dir or default_state_dir()
     check_port_free(host, port)
     state_dir.mkdir(parents=True, exist_ok=True)
+    # SIGTERM becomes an exception (as SIGINT already is) from here on, so a stop during the
+    # database start-up, and uvicorn re-raising the signal after its shutdown, both reach the
+    # cleanup below.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     cluster = prepare(state_dir)
     try:
         write_netrc(state_dir)
@@ -99,9 +123,6 @@ def serve(
         app = build_app(cluster, state_dir, on_ready=ready)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                                 access_log=False, lifespan="on")
-        # uvicorn re-raises the signal that stopped it once it has shut down; make SIGTERM an
-        # exception (as SIGINT already is) so the database below is stopped too.
-        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.Server(config).run()
     finally:
         cluster.stop()
@@ -133,9 +154,13 @@ def running(port: int | None = None, state_dir: Path | None = None,
     base = f"http://{DEFAULT_HOST}:{port}"
     cmd = [sys.executable, "-m", "satlesson", "mirror", "serve", "--port", str(port),
            "--state-dir", str(state_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    # A file, not a pipe: nobody reads a pipe while the mirror runs, and a full one blocks it.
+    log = state_dir / "mirror.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_ready(proc, base, timeout)
+        _wait_ready(proc, base, timeout, log)
         yield base
     finally:
         proc.terminate()
@@ -146,12 +171,12 @@ def running(port: int | None = None, state_dir: Path | None = None,
             proc.wait()
 
 
-def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float) -> None:
+def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            output = proc.stdout.read() if proc.stdout else ""
-            raise MirrorError(f"The mirror stopped before it was ready: {output.strip()[-2000:]}")
+            output = log.read_text().strip()[-2000:]
+            raise MirrorError(f"The mirror stopped before it was ready: {output}")
         try:
             if requests.get(base + "/", timeout=2).ok:
                 return

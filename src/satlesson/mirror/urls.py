@@ -1,4 +1,4 @@
-"""The one rule that maps upstream URLs into the mirror and back.
+"""The one rule that maps upstream URLs into the mirror.
 
 ``https://HOST/PATH`` is served by the mirror at ``{base}/HOST/PATH`` for every host below.
 """
@@ -30,14 +30,3 @@ def mirror_url(url: str, base: str = DEFAULT_BASE) -> str:
     rest = url[len(f"https://{parts.netloc}") :]
     return f"{base.rstrip('/')}/{parts.hostname}{rest}"
 
-
-def real_url(url: str, base: str = DEFAULT_BASE) -> str:
-    """Inverse of :func:`mirror_url`: the upstream URL a mirror URL stands for."""
-    prefix = base.rstrip("/") + "/"
-    if not url.startswith(prefix):
-        return url
-    rest = url[len(prefix) :]
-    host = rest.split("/", 1)[0].split("?", 1)[0]
-    if host not in MIRRORED_HOSTS:
-        return url
-    return f"https://{rest}"
