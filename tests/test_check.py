@@ -94,3 +94,77 @@ def test_module_entry_point(in_fixtures: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stdout.startswith("bad/heading-skip.md:5: heading level 3 skips level 2")
+
+
+VAGUE = "# Page\n\nSee [click here](https://example.org).\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A lesson repository: pages, plus Markdown that is not the lesson's, each with a problem."""
+    files = {
+        "_config.yml": "title: T\nexclude_patterns:\n  - tests/**\n  - notes.md\n",
+        "index.md": "# Home\n",
+        "extra/page.md": "# Extra\n",
+        "README.md": VAGUE,
+        "notes.md": VAGUE,
+        ".venv/lib/pkg/README.md": VAGUE,
+        ".venv/lib/pkg/doc.md": VAGUE,
+        "_build/html/_sources/page.md": VAGUE,
+        "episodes/.ipynb_checkpoints/01-checkpoint.md": VAGUE,
+        "tests/fixtures/bad.md": VAGUE,
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "scene.tif").write_bytes(b"II*\x00\xff\xfe\x00")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_folder_holds_only_lesson_pages(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check.main(["."]) == 0
+    assert capsys.readouterr().out == "satlesson check: 2 file(s) checked, no problems\n"
+
+
+def test_default_pages_skip_checkpoints(repo: Path) -> None:
+    assert check.check([], root=repo) == ([], 1)  # index.md; extra/ is not an episode folder
+
+
+def test_excluded_folder_named_is_checked(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check.main(["tests"]) == 1
+    assert capsys.readouterr().out.startswith("tests/fixtures/bad.md:3: link text")
+
+
+def test_excluded_page_named_is_checked(repo: Path) -> None:
+    problems, count = check.check([Path("README.md"), Path("notes.md")])
+    assert count == 2 and [p.path for p in problems] == ["README.md", "notes.md"]
+
+
+def test_non_markdown_path_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check.main(["scene.tif"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "satlesson check: scene.tif: not a Markdown lesson page (.md)\n"
+
+
+def test_non_markdown_file_is_a_problem_in_the_api(repo: Path) -> None:
+    problems, _ = check.check([Path("scene.tif")])
+    assert [str(p) for p in problems] == ["scene.tif:1: not a Markdown lesson page (.md)"]
+
+
+def test_undecodable_page_is_a_problem(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "latin.md").write_bytes("# Page\n\nCaf\xe9 au lait\n".encode("latin-1"))
+    assert check.main(["latin.md"]) == 1
+    assert capsys.readouterr().out.startswith("latin.md:3: not UTF-8 text (")
+
+
+def test_undecodable_page_in_the_lesson_is_a_problem(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "episodes" / "01-latin.md").write_bytes(b"# Episode\n\n\xff\n")
+    assert check.main([]) == 1
+    assert (
+        capsys.readouterr().out
+        == "episodes/01-latin.md:3: not UTF-8 text (invalid start byte at byte 11)\n"
+    )

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 import satlesson
-from satlesson.lesson.sphinxext import cache_key, snapshot_version
+from satlesson.lesson.sphinxext import PACKAGE, cache_key, helper_files, snapshot_version
 
 FIXTURE = Path(__file__).parent / "lesson_fixtures" / "book"
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
@@ -153,6 +153,20 @@ def test_cache_is_keyed_on_snapshot_and_package(book: Book) -> None:
     folders = [p.name for p in (book.root / "_build" / ".jupyter_cache").iterdir()]
     assert folders == [cache_key()]
     assert folders[0].startswith(f"{snapshot_version()}-{satlesson.__version__}-")
+
+
+def test_cache_key_hashes_what_outputs_depend_on() -> None:
+    """Helpers and snapshot content re-execute episodes; the mirror's server code does not."""
+    hashed = {p.relative_to(PACKAGE).as_posix() for p in helper_files()}
+    for name in ("__init__.py", "search.py", "items.py", "clip.py", "errors.py"):
+        assert name in hashed
+    for name in ("scenes.py", "catalog.py", "assets.py", "routing.py", "urls.py"):
+        assert f"mirror/{name}" in hashed
+    assert {f"data/{p.name}" for p in (PACKAGE / "data").iterdir()} <= hashed
+    server = ("app.py", "service.py", "postgres.py", "database.py", "errors.py")
+    for name in [f"mirror/{n}" for n in server] + ["cli.py", "cli_check.py", "__main__.py"]:
+        assert name not in hashed
+    assert not any(name.startswith("lesson/") for name in hashed)
 
 
 def test_rebuilds_execute_only_what_changed(book: Book) -> None:

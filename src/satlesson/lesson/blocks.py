@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Where the lesson's pages live, relative to the book root (the folder with _config.yml).
+EPISODES_DIR = "episodes"  # every page under it is an episode (structure, timings, schedule)
+SETUP_DOC = "setup"  # the setup page's docname: first row of the schedule
+
 
 @dataclass(frozen=True)
 class Block:

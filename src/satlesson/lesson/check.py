@@ -11,22 +11,27 @@ Run as ``satlesson check [PATHS]`` or ``python -m satlesson.lesson.check [PATHS]
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from satlesson.lesson import frontmatter
-from satlesson.lesson.blocks import KNOWN_DIRECTIVES
+from satlesson.lesson.blocks import EPISODES_DIR, KNOWN_DIRECTIVES
 from satlesson.lesson.source import Directive, Source, parse
 
-EPISODES_DIR = "episodes"
 REQUIRED_BLOCKS = ("questions", "objectives", "keypoints")
 TIMINGS = ("teaching", "exercises")
 VAGUE_LINK_TEXT = {"here", "this link", "link", "click here", "this", "more", "read more"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "[::1]"}
-NOT_LESSON_PAGES = {"README.md"}  # excluded from the book in _config.yml
+NOT_LESSON_PAGES = {"README.md"}  # in any folder: repository notes, not pages (see _config.yml)
+SKIPPED_FOLDERS = {"_build"}  # and every dot-folder (.venv, .git, .ipynb_checkpoints...)
+
+NOT_MARKDOWN = "not a Markdown lesson page (.md)"
 
 _ROLE = re.compile(r"\{([\w:-]+)\}`([^`]+)`")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
@@ -59,6 +64,7 @@ class Lesson:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._sources: dict[Path, Source] = {}
+        self.unreadable: dict[Path, tuple[int, str]] = {}  # resolved path: (line, why)
         self.labels: set[str] = set()
         self.glossary: set[str] = set()
         for path in lesson_pages(self.root):
@@ -67,9 +73,19 @@ class Lesson:
             self.glossary |= src.glossary
 
     def source(self, path: Path) -> Source:
+        """The parsed page; an empty one if it cannot be read (see ``unreadable``)."""
         key = path.resolve()
         if key not in self._sources:
-            self._sources[key] = parse(path)
+            try:
+                self._sources[key] = parse(path)
+            except UnicodeDecodeError as error:
+                line = error.object.count(b"\n", 0, error.start) + 1
+                why = f"not UTF-8 text ({error.reason} at byte {error.start})"
+                self.unreadable[key] = (line, why)
+                self._sources[key] = Source(path=path, meta={})
+            except OSError as error:
+                self.unreadable[key] = (1, f"cannot read: {error.strerror}")
+                self._sources[key] = Source(path=path, meta={})
         return self._sources[key]
 
     def is_episode(self, path: Path) -> bool:
@@ -80,10 +96,53 @@ class Lesson:
         return EPISODES_DIR in parts[:-1]
 
 
+def book_excludes(root: Path) -> list[str]:
+    """The book's ``exclude_patterns`` (_config.yml), globs on paths relative to its root."""
+    try:
+        config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    patterns = config.get("exclude_patterns") if isinstance(config, dict) else None
+    return [str(p) for p in patterns] if isinstance(patterns, list) else []
+
+
+def _excluded(relative: Path, excludes: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(relative.as_posix(), pattern) for pattern in excludes)
+
+
+def _markdown_under(folder: Path, root: Path, excludes: Sequence[str]) -> list[Path]:
+    """The lesson pages in ``folder``: ``*.md`` files, minus dot-folders, ``_build``, READMEs
+    and what the book excludes (unless ``folder`` itself is excluded: then it was asked for)."""
+    try:
+        place = folder.resolve().relative_to(root)
+    except ValueError:
+        place = None
+    # A folder outside the book, or one the book excludes (anything inside it is), was asked for.
+    if place is None or (place != Path(".") and _excluded(place / "x", excludes)):
+        excludes = []
+    pages = []
+    for path in sorted(folder.rglob("*.md")):
+        inner = path.relative_to(folder).parts[:-1]
+        if (
+            not path.is_file()
+            or path.name in NOT_LESSON_PAGES
+            or any(part.startswith(".") or part in SKIPPED_FOLDERS for part in inner)
+            or (place is not None and _excluded(place / path.relative_to(folder), excludes))
+        ):
+            continue
+        pages.append(path)
+    return pages
+
+
 def lesson_pages(root: Path) -> list[Path]:
     """The default set: the episodes and the top-level pages."""
-    top = [p for p in sorted(root.glob("*.md")) if p.name not in NOT_LESSON_PAGES]
-    return top + sorted((root / EPISODES_DIR).rglob("*.md"))
+    excludes = book_excludes(root)
+    top = [
+        p
+        for p in sorted(root.glob("*.md"))
+        if p.is_file() and p.name not in NOT_LESSON_PAGES and not _excluded(Path(p.name), excludes)
+    ]
+    return top + _markdown_under(root / EPISODES_DIR, root, excludes)
 
 
 def find_root(start: Path) -> Path:
@@ -259,7 +318,12 @@ def _pasted_output(src: Source, display: str) -> Iterable[Problem]:
 
 
 def check_file(lesson: Lesson, path: Path, display: str) -> list[Problem]:
+    if path.suffix != ".md":
+        return [Problem(display, 1, NOT_MARKDOWN)]
     src = lesson.source(path)
+    unreadable = lesson.unreadable.get(path.resolve())
+    if unreadable:
+        return [Problem(display, *unreadable)]
     problems: list[Problem] = []
     if lesson.is_episode(path):
         problems += _episode_structure(src, display)
@@ -269,11 +333,14 @@ def check_file(lesson: Lesson, path: Path, display: str) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.line, p.message))
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
+def _expand(paths: Sequence[Path], root: Path) -> list[Path]:
+    """Files as given (a non-Markdown one is reported by ``check_file``); folders' lesson pages."""
+    excludes = book_excludes(root)
+    files: dict[Path, Path] = {}  # by resolved path, so a page named twice is checked once
     for path in paths:
-        files += sorted(path.rglob("*.md")) if path.is_dir() else [path]
-    return files
+        for file in _markdown_under(path, root, excludes) if path.is_dir() else [path]:
+            files.setdefault(file.resolve(), file)
+    return list(files.values())
 
 
 def _display(path: Path) -> str:
@@ -287,7 +354,7 @@ def check(paths: Sequence[Path] = (), root: Path | None = None) -> tuple[list[Pr
     """Problems in ``paths`` (default: the lesson's pages) and how many files were read."""
     root = root or find_root(paths[0] if paths else Path.cwd())
     lesson = Lesson(root)
-    files = _expand(paths) if paths else lesson_pages(lesson.root)
+    files = _expand(paths, lesson.root) if paths else lesson_pages(lesson.root)
     problems: list[Problem] = []
     for path in files:
         problems += check_file(lesson, path, _display(path))
@@ -304,10 +371,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [p for p in args.paths if not p.exists()]
-    if missing:
-        print(f"satlesson check: no such file or folder: {missing[0]}", file=sys.stderr)
-        return 2
+    for path in args.paths:
+        if not path.exists():
+            print(f"satlesson check: no such file or folder: {path}", file=sys.stderr)
+            return 2
+        if not path.is_dir() and path.suffix != ".md":
+            print(f"satlesson check: {path}: {NOT_MARKDOWN}", file=sys.stderr)
+            return 2
     problems, count = check(args.paths)
     for problem in problems:
         print(problem)

@@ -18,6 +18,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from satlesson.lesson import frontmatter
+from satlesson.lesson.blocks import EPISODES_DIR, SETUP_DOC
 from satlesson.lesson.directives import lesson_collection
 
 
@@ -37,8 +38,8 @@ def episodes(env: BuildEnvironment) -> dict[str, Episode]:
     return env.satlesson_episodes  # type: ignore[attr-defined]
 
 
-def is_episode(app: Sphinx, docname: str) -> bool:
-    return docname.startswith(app.config.satlesson_episodes_dir.rstrip("/") + "/")
+def is_episode(docname: str) -> bool:
+    return docname.startswith(EPISODES_DIR + "/")
 
 
 def _detached(node: nodes.Node) -> nodes.Node:
@@ -93,7 +94,7 @@ def _shown_images(doctree: nodes.document) -> list[nodes.image]:
 def read_episode(app: Sphinx, doctree: nodes.document) -> None:
     """doctree-read: record what the generated pages need from this episode."""
     docname = app.env.docname
-    if not is_episode(app, docname):
+    if not is_episode(docname):
         return
     meta = frontmatter.read(Path(app.env.doc2path(docname)))
     title = meta.get("title") or (
@@ -130,7 +131,7 @@ def collection_pages(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
     """env-get-outdated: pages built from the episodes go stale whenever an episode does."""
-    if not any(is_episode(app, d) for d in added | changed | removed):
+    if not any(is_episode(d) for d in added | changed | removed):
         return []
     return [d for d, meta in env.metadata.items() if meta.get("satlesson_collects")]
 
@@ -173,9 +174,8 @@ def _clock(minutes: int) -> str:
 
 def schedule(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
     rows: list[tuple[str, nodes.Node | str, str, str]] = []
-    setup = app.config.satlesson_setup_doc
-    if setup in app.env.found_docs:
-        rows.append(("00:00", _link(app, fromdoc, setup, "Setup instructions"), "", ""))
+    if SETUP_DOC in app.env.found_docs:
+        rows.append(("00:00", _link(app, fromdoc, SETUP_DOC, "Setup instructions"), "", ""))
     start = 0
     for number, (docname, ep) in enumerate(_ordered(app), start=1):
         link = _link(app, fromdoc, docname, f"{number}. {ep.title}")

@@ -19,7 +19,7 @@ from satlesson.lesson.collect import is_episode
 
 
 def is_notebook_episode(app: Sphinx, docname: str) -> bool:
-    if not is_episode(app, docname):
+    if not is_episode(docname):
         return False
     source = Path(app.env.doc2path(docname))
     if source.suffix == ".ipynb":

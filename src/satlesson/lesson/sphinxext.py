@@ -1,8 +1,8 @@
 """Sphinx extension: Carpentries-shaped lessons on Jupyter Book 1.
 
 Registers the Workbench blocks, the challenge (a sphinx-exercise exercise), the generated-page
-placeholders, the per-episode notebook download, and keys the execution cache on the data and
-package versions.
+placeholders, the per-episode notebook download, and keys the execution cache on the snapshot
+version, the package version and a hash of the code and data the episodes' outputs depend on.
 """
 
 from __future__ import annotations
@@ -50,20 +50,30 @@ def snapshot_version() -> str:
     return SNAPSHOT_VERSION
 
 
-def helper_digest() -> str:
-    """Hash of the package code and data the episodes run (not this extension, not the CLI).
+# What the episodes' outputs depend on besides their own code: the helper API they call, and
+# the mirror modules that decide the snapshot's content (scenes, catalog JSON, asset bytes, the
+# URLs items point at) with the data files they read. The mirror's server code (app, service,
+# database, postgres...) only serves that content, so editing it re-executes nothing;
+# SNAPSHOT_VERSION keys the data on purpose, this hash catches unreleased edits.
+HELPER_MODULES = ("__init__.py", "search.py", "items.py", "clip.py", "errors.py")
+SNAPSHOT_MODULES = ("scenes.py", "catalog.py", "assets.py", "routing.py", "urls.py")
 
-    The package version alone would miss an unreleased change to a helper.
+
+def helper_files() -> list[Path]:
+    """The package files whose changes can change an episode's outputs (see above)."""
+    files = [PACKAGE / name for name in HELPER_MODULES]
+    files += [PACKAGE / "mirror" / name for name in SNAPSHOT_MODULES]
+    data = PACKAGE / "data"
+    files += [p for p in data.rglob("*") if p.is_file()] if data.is_dir() else []
+    return [p for p in files if p.is_file()]  # the mirror is optional
+
+
+def helper_digest() -> str:
+    """Hash of the helper API modules, the mirror's snapshot-content modules and the package
+    data: what the episodes' outputs depend on (not this extension, the CLI or the mirror's
+    server code). The package version alone would miss an unreleased change to a helper.
     """
-    files = [
-        p
-        for p in PACKAGE.rglob("*")
-        if p.is_file()
-        and "__pycache__" not in p.parts
-        and HERE not in p.parents
-        and not p.name.startswith("cli")
-    ]
-    return _digest(files, PACKAGE)[:10]
+    return _digest(helper_files(), PACKAGE)[:10]
 
 
 def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str,
@@ -99,8 +109,6 @@ def add_static(app: Sphinx, config: Config) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_exercise")
     app.setup_extension("myst_nb")
-    app.add_config_value("satlesson_episodes_dir", "episodes", "env")
-    app.add_config_value("satlesson_setup_doc", "setup", "env")
 
     for name in BLOCKS:
         # ``hint`` and ``caution`` are also docutils admonitions: ours replace them.
