@@ -22,6 +22,15 @@ from rasterio.warp import transform as warp_transform
 from roaring_landmask import LandmaskProvider, RoaringLandmask
 from shapely.geometry import mapping, shape
 
+from satlesson.mirror.scenes import (
+    HLS_EPSG,
+    HLS_EXTENT_M,
+    HLS_ORIGIN,
+    S2_EPSG,
+    S2_EXTENT_M,
+    S2_ORIGIN,
+)
+
 OUT = Path(__file__).resolve().parents[1] / "src" / "satlesson" / "data"
 CELL = 60.0  # metres: fine enough for coves, small enough to keep the file well under 300 KB
 SIMPLIFY = 30.0  # metres, half a cell: removes the staircase of the raster edges
@@ -37,9 +46,9 @@ PROVENANCE = (
 LICENSE = "LGPL-3.0-or-later (GSHHG)"
 
 TILES: dict[str, tuple[int, float, float, float]] = {
-    # name: (epsg, x_min, y_max, extent)
-    "rhodes": (32635, 499980.0, 4100040.0, 109800.0),
-    "nyc": (32618, 499980.0, 4600020.0, 109800.0),
+    # name: (epsg, x_min, y_max, extent), the tiles the scene table describes
+    "rhodes": (S2_EPSG, *S2_ORIGIN, S2_EXTENT_M),
+    "nyc": (HLS_EPSG, *HLS_ORIGIN, HLS_EXTENT_M),
 }
 
 

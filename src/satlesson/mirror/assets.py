@@ -28,7 +28,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from satlesson.mirror.scenes import (
     SNAPSHOT_VERSION,
     HLSScene,
     S2Scene,
+    sun_position,
 )
 
 F32 = NDArray[np.float32]
@@ -268,20 +269,19 @@ class SceneFields:
     wvp: float
 
 
-def _scene_key(scene: S2Scene | HLSScene) -> tuple[Tile, str, float, float, float]:
+def _scene_key(scene: S2Scene | HLSScene) -> tuple[Tile, str, float, float, float, bool]:
     if isinstance(scene, S2Scene):
-        dried = (scene.day - datetime(2023, 6, 23).date()).days
-        return S2_TILE, scene.id, scene.cloud_cover, scene.burn_fraction, float(dried)
-    day = datetime.fromisoformat(scene.datetime.replace("Z", "+00:00")).date()
+        dried = (scene.day - date(2023, 6, 23)).days
+        return S2_TILE, scene.id, scene.cloud_cover, scene.burn_fraction, float(dried), False
     # Snow lay around New York through most of February 2021.
-    snowy = 1.0 if datetime(2021, 2, 1).date() <= day <= datetime(2021, 2, 25).date() else 0.0
-    return HLS_TILE, scene.id, float(scene.cloud_cover), -snowy, 0.0
+    snowy = date(2021, 2, 1) <= scene.when.date() <= date(2021, 2, 25)
+    return HLS_TILE, scene.id, float(scene.cloud_cover), 0.0, 0.0, snowy
 
 
 @functools.lru_cache(maxsize=4)
 def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float,
-                 dried: float) -> SceneFields:  # fmt: skip
-    """``burn`` is the burnt fraction of the scar; negative means snow cover (HLS)."""
+                 dried: float, snow: bool) -> SceneFields:  # fmt: skip
+    """``burn`` is the burnt fraction of the scar; ``snow``: snow cover (HLS winter scenes)."""
     rng = np.random.default_rng(_seed("scene", item_id))
     b = base_fields(tile)
     cover = cloud_cover / 100
@@ -305,12 +305,12 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float,
         severity = 0.75 + 0.25 * np.clip(_smooth_noise(rng, (N, N), 3), -1, 1)
         burnt = ((b.scar_order <= burn) * severity).astype(np.float32)
         burnt = ndimage.gaussian_filter(burnt, 0.6)
-    snow = np.zeros((N, N), np.float32)
-    if burn < 0:
-        snow = np.clip(0.7 + 0.3 * _smooth_noise(rng, (N, N), 10), 0, 1) * (1 - b.urban)
-        snow = snow.astype(np.float32)
+    snow_cover = np.zeros((N, N), np.float32)
+    if snow:
+        snow_cover = np.clip(0.7 + 0.3 * _smooth_noise(rng, (N, N), 10), 0, 1) * (1 - b.urban)
+        snow_cover = snow_cover.astype(np.float32)
     return SceneFields(
-        cloud=cloud, shadow=shadow, cirrus=cirrus, burnt=burnt, snow=snow,
+        cloud=cloud, shadow=shadow, cirrus=cirrus, burnt=burnt, snow=snow_cover,
         gain=float(1 + 0.02 * rng.standard_normal()),
         veg_nir=float(1 - 0.0015 * dried),
         aot=float(0.09 + 0.08 * rng.random()),
@@ -567,8 +567,7 @@ def _hls_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
         for r0, r1, refl in reflectance_strips(scene, key, grid):
             yield r0, r1, _dn(refl, 0, -9998, 16000, np.int16)[None]
     elif key in HLS_THERMAL:  # brightness temperature, 0.01 deg C
-        day = datetime.fromisoformat(scene.datetime.replace("Z", "+00:00"))
-        mean = 2.0 + 0.25 * (day.timetuple().tm_yday - 30)
+        mean = 2.0 + 0.25 * (scene.when.timetuple().tm_yday - 30)
         field = (mean + 3 * b.urban - 2 * sf.snow - 25 * sf.cloud) * b.land
         field = field + (1 - b.land) * 4.0 - (1.0 if key == "B11" else 0.0)
         field = (field * 100).astype(np.float32)
@@ -592,8 +591,7 @@ def _hls_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
             yield r0, r1, m[None]
     elif key in HLS_ANGLES:
         lon, lat = -74.35, 41.08
-        when = datetime.fromisoformat(scene.datetime.replace("Z", "+00:00"))
-        azimuth, elevation = _sun_position(when, lon, lat)
+        azimuth, elevation = sun_position(scene.when, lon, lat)
         cols = np.arange(grid.n, dtype=np.float32) / grid.n
         rows = np.arange(grid.n, dtype=np.float32) / grid.n
         # Landsat's ground track runs NNE-SSW west of this tile: view zenith grows eastwards.
@@ -610,24 +608,6 @@ def _hls_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
         yield 0, grid.n, np.rint(full).astype(dtype)[None]
     else:
         raise ValueError(f"no generator for HLS asset {key!r}")
-
-
-def _sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
-    """Solar azimuth and elevation in degrees (NOAA's low-precision series)."""
-    hour = when.hour + when.minute / 60 + when.second / 3600
-    g = 2 * math.pi / 365 * (when.timetuple().tm_yday - 1 + (hour - 12) / 24)
-    eqtime = 229.18 * (0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
-                       - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g))  # fmt: skip
-    decl = (0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
-            - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g))  # fmt: skip
-    ha = math.radians((hour * 60 + eqtime + 4 * lon) / 4 - 180)
-    phi = math.radians(lat)
-    cos_z = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(ha)
-    elevation = 90 - math.degrees(math.acos(cos_z))
-    azimuth = 180 + math.degrees(
-        math.atan2(math.sin(ha), math.cos(ha) * math.sin(phi) - math.tan(decl) * math.cos(phi))
-    )
-    return azimuth, elevation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -853,7 +833,7 @@ def _tileinfo_json(scene: S2Scene) -> str:
 
 
 def _hls_metadata_xml(scene: HLSScene) -> str:
-    when = datetime.fromisoformat(scene.datetime.replace("Z", "+00:00"))
+    when = scene.when
     produced = (when + timedelta(days=2, hours=7, minutes=13)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     begin = (when - timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     end = (when + timedelta(seconds=12)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

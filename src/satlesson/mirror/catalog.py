@@ -32,6 +32,7 @@ from satlesson.mirror.scenes import (
     S2_SCENES,
     HLSScene,
     S2Scene,
+    sun_position,
 )
 from satlesson.mirror.urls import CMR, CMR_LPCLOUD_API, EARTH_SEARCH_API, LPDAAC, SENTINEL_COGS
 
@@ -249,10 +250,6 @@ _SUN_ELEVATION_OFFSET = -0.2221
 _RCF_SCALE = 0.99864
 
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def _mgrs(scene: S2Scene) -> tuple[int, str, str]:
     tile = scene.id.split("_")[1]  # e.g. 35SNA
     return int(tile[:2]), tile[2], tile[3:]
@@ -277,34 +274,6 @@ def _s2_tile_centre() -> tuple[float, float]:
     to_lonlat = Transformer.from_crs(S2_EPSG, 4326, always_xy=True)
     lon, lat = to_lonlat.transform(S2_ORIGIN[0] + half, S2_ORIGIN[1] - half)
     return float(lon), float(lat)
-
-
-def _sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
-    """Solar azimuth and elevation in degrees (NOAA's low-precision series, ~0.1 deg)."""
-    hour = when.hour + when.minute / 60 + (when.second + when.microsecond / 1e6) / 3600
-    g = 2 * math.pi / 365 * (when.timetuple().tm_yday - 1 + (hour - 12) / 24)
-    eqtime = 229.18 * (
-        0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
-        - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g)
-    )  # fmt: skip
-    decl = (
-        0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
-        - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g)
-        - 0.002697 * math.cos(3 * g) + 0.00148 * math.sin(3 * g)
-    )  # fmt: skip
-    hour_angle = math.radians((hour * 60 + eqtime + 4 * lon) / 4 - 180)
-    phi = math.radians(lat)
-    cos_zenith = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(
-        hour_angle
-    )
-    elevation = 90 - math.degrees(math.acos(cos_zenith))
-    azimuth = 180 + math.degrees(
-        math.atan2(
-            math.sin(hour_angle),
-            math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
-        )
-    )
-    return azimuth, elevation
 
 
 def _reflectance_conversion_factor(day: date) -> float:
@@ -362,7 +331,7 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     orbit = orbit_pass.absolute_orbit + cycles * _ORBITS_PER_REPEAT
     zone, band, square = _mgrs(scene)
     tile = f"{zone}{band}{square}"
-    acquired = _parse_time(scene.datetime)
+    acquired = scene.when
     ymd = acquired.strftime("%Y%m%d")
 
     # The ground segment publishes the L2A product a few hours after acquisition; Earth Search
@@ -376,7 +345,7 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     centre_sat = f"2{sat}PS"
 
     lon, lat = _s2_tile_centre()
-    azimuth, elevation = _sun_position(acquired, lon, lat)
+    azimuth, elevation = sun_position(acquired, lon, lat)
     pct = _split_percentages(scene, rng)
     return {
         "created": created_str,
@@ -888,7 +857,7 @@ def _hls_assets(scene: HLSScene) -> Json:
 
 def _hls_item(scene: HLSScene) -> Json:
     rng = random.Random(f"satlesson/hls/{scene.id}")
-    start = _parse_time(scene.datetime)
+    start = scene.when
     # The granule spans the seconds Landsat took to image the tile.
     end = start + timedelta(milliseconds=rng.randint(22_000, 26_000))
     ring = [[lon, lat] for lon, lat in _hls_ring()]
@@ -1010,7 +979,6 @@ def cmr_collections() -> list[Json]:
 
 
 def _s2_file_entry(scene: S2Scene, key: str, asset: Json) -> Json:
-    base = key.removesuffix("-jp2")
     if key.endswith("-jp2"):
         kind = "s2-jp2"
     else:
@@ -1022,26 +990,14 @@ def _s2_file_entry(scene: S2Scene, key: str, asset: Json) -> Json:
             "tileinfo_metadata": "s2-tileinfo-json",
         }.get(key, "s2-band")
     raster = "proj:shape" in asset
-    if base == "visual":
-        dtype, count = "uint8", 3
-    elif base == "scl":
-        dtype, count = "uint8", 1
-    elif raster:
-        dtype, count = "uint16", 1
-    else:
-        dtype, count = None, 0
-    stem = _s2_file(key).rsplit(".", 1)[0]
     return {
         "kind": kind,
         "item_id": scene.id,
         "asset_key": key,
         "scene": scene,
-        "band": stem if raster else None,  # B04, TCI, SCL, AOT, WVP...
         "shape": tuple(asset["proj:shape"]) if raster else None,
         "transform": tuple(asset["proj:transform"]) if raster else None,
         "epsg": S2_EPSG if raster else None,
-        "dtype": dtype,
-        "count": count,
         "protected": False,
     }
 
@@ -1054,12 +1010,10 @@ def _hls_file_entry(scene: HLSScene, key: str) -> Json:
             "item_id": scene.id,
             "asset_key": key,
             "scene": scene,
-            "band": key,
             "shape": tuple(shape),
             "transform": tuple(transform),
             "epsg": HLS_EPSG,
             "dtype": _HLS_DTYPES[key],
-            "count": 1,
             "protected": True,
         }
     return {
@@ -1067,12 +1021,9 @@ def _hls_file_entry(scene: HLSScene, key: str) -> Json:
         "item_id": scene.id,
         "asset_key": key,
         "scene": scene,
-        "band": None,
         "shape": None,
         "transform": None,
         "epsg": None,
-        "dtype": None,
-        "count": 0,
         # The browse JPEG is in the public bucket and CMR metadata needs no login.
         "protected": False,
     }
@@ -1081,9 +1032,10 @@ def _hls_file_entry(scene: HLSScene, key: str) -> Json:
 def advertised_files() -> dict[str, Json]:
     """Every asset href the catalogs advertise, mapped to what is needed to produce the file.
 
-    Keys of each entry: kind, item_id, asset_key, scene, band, shape (rows, cols), transform
-    (GDAL-order six numbers), epsg, dtype, count (bands), protected. Non-raster files carry
-    ``None`` for the raster fields.
+    Keys of each entry: kind, item_id, asset_key, scene, shape (rows, cols), transform
+    (GDAL-order six numbers), epsg, protected. Non-raster files carry ``None`` for the raster
+    fields. HLS bands also carry dtype, which the generator needs to pick the angle bands'
+    type and no-data; an S2 file's type follows from its asset key.
     """
     files: dict[str, Json] = {}
     by_id = {scene.id: scene for scene in S2_SCENES}

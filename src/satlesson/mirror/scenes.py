@@ -7,6 +7,7 @@ item; the others are plausible values of the same kind, fixed so that every buil
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,12 +19,17 @@ class S2Scene:
     cloud_cover: float  # eo:cloud_cover, percent
 
     @property
+    def when(self) -> datetime:
+        """``datetime`` parsed, timezone-aware (UTC)."""
+        return datetime.fromisoformat(self.datetime)
+
+    @property
     def platform(self) -> str:
         return "sentinel-2a" if self.id.startswith("S2A") else "sentinel-2b"
 
     @property
     def day(self) -> date:
-        return datetime.fromisoformat(self.datetime.replace("Z", "+00:00")).date()
+        return self.when.date()
 
     @property
     def burn_fraction(self) -> float:
@@ -75,8 +81,13 @@ S2_FOOTPRINT: tuple[tuple[float, float], ...] = (
 @dataclass(frozen=True)
 class HLSScene:
     id: str
-    datetime: str
+    datetime: str  # ISO 8601, UTC
     cloud_cover: int  # HLS reports whole percent
+
+    @property
+    def when(self) -> datetime:
+        """``datetime`` parsed, timezone-aware (UTC)."""
+        return datetime.fromisoformat(self.datetime)
 
 
 # HLS Landsat-8 (L30) v2.0 over T18TWL; five fall in February-March 2021.
@@ -95,5 +106,34 @@ HLS_EPSG = 32618
 HLS_ORIGIN = (499980.0, 4600020.0)
 HLS_EXTENT_M = 109800.0
 
+
+def sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
+    """Solar azimuth and elevation in degrees (NOAA's low-precision series, ~0.1 deg)."""
+    hour = when.hour + when.minute / 60 + (when.second + when.microsecond / 1e6) / 3600
+    g = 2 * math.pi / 365 * (when.timetuple().tm_yday - 1 + (hour - 12) / 24)
+    eqtime = 229.18 * (
+        0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
+        - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g)
+    )  # fmt: skip
+    decl = (
+        0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
+        - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g)
+        - 0.002697 * math.cos(3 * g) + 0.00148 * math.sin(3 * g)
+    )  # fmt: skip
+    hour_angle = math.radians((hour * 60 + eqtime + 4 * lon) / 4 - 180)
+    phi = math.radians(lat)
+    cos_zenith = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(
+        hour_angle
+    )
+    elevation = 90 - math.degrees(math.acos(cos_zenith))
+    azimuth = 180 + math.degrees(
+        math.atan2(
+            math.sin(hour_angle),
+            math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
+        )
+    )
+    return azimuth, elevation
+
+
 # Bumped whenever anything that changes the snapshot's bytes changes; build caches key on it.
-SNAPSHOT_VERSION = "2026.11.1"
+SNAPSHOT_VERSION = "2026.11.2"
