@@ -641,20 +641,25 @@ def earth_search_collections() -> list[Json]:
         _aws("https://registry.opendata.aws/copernicus-dem/"),
         _E84,
     ]
-    return [
-        _collection(
-            "cop-dem-glo-30",
-            "Copernicus DEM GLO-30",
+
+    def cop_dem(gsd: int) -> Json:
+        """GLO-30 and GLO-90 differ only in their resolution."""
+        return _collection(
+            f"cop-dem-glo-{gsd}",
+            f"Copernicus DEM GLO-{gsd}",
             "The Copernicus DEM is a Digital Surface Model (DSM) which represents the surface "
-            "of the Earth including buildings, infrastructure and vegetation. GLO-30 provides "
-            "worldwide coverage at 30 meters.",
+            f"of the Earth including buildings, infrastructure and vegetation. GLO-{gsd} "
+            f"provides worldwide coverage at {gsd} meters.",
             license="proprietary",
             license_href=_COP_DEM_LICENSE,
             providers=dem_providers,
             interval=["2021-04-22T00:00:00Z", "2021-04-22T00:00:00Z"],
             keywords=["Copernicus", "DEM", "DSM", "Elevation"],
-            summaries={"gsd": [30], "platform": ["tandem-x"]},
-        ),
+            summaries={"gsd": [gsd], "platform": ["tandem-x"]},
+        )
+
+    return [
+        cop_dem(30),
         _collection(
             "naip",
             "NAIP: National Agriculture Imagery Program",
@@ -702,19 +707,7 @@ def earth_search_collections() -> list[Json]:
             keywords=["sentinel", "earth observation", "esa"],
             summaries=_sentinel2_summaries([10, 20, 60]),
         ),
-        _collection(
-            "cop-dem-glo-90",
-            "Copernicus DEM GLO-90",
-            "The Copernicus DEM is a Digital Surface Model (DSM) which represents the surface "
-            "of the Earth including buildings, infrastructure and vegetation. GLO-90 provides "
-            "worldwide coverage at 90 meters.",
-            license="proprietary",
-            license_href=_COP_DEM_LICENSE,
-            providers=dem_providers,
-            interval=["2021-04-22T00:00:00Z", "2021-04-22T00:00:00Z"],
-            keywords=["Copernicus", "DEM", "DSM", "Elevation"],
-            summaries={"gsd": [90], "platform": ["tandem-x"]},
-        ),
+        cop_dem(90),
         _collection(
             "landsat-c2-l2",
             "Landsat Collection 2 Level-2",
