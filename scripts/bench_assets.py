@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from satlesson.mirror import assets, catalog
+from satlesson.mirror.synthetic import assets, catalog
 
 S2_ITEM = "S2A_35SNA_20230827_0_L2A"
 HLS_ITEM = "HLS.L30.T18TWL.2021039T153324.v2.0"

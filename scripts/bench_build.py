@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from satlesson.mirror import service
-from satlesson.mirror.postgres import free_port
 from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.server import service
+from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ["_config.yml", "_toc.yml", "episodes", "images", "*.md"]

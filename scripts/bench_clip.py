@@ -22,8 +22,8 @@ import rasterio
 import rioxarray
 from rasterio.windows import from_bounds
 
-from satlesson.mirror import service
-from satlesson.mirror.postgres import free_port
+from satlesson.mirror.server import service
+from satlesson.mirror.server.postgres import free_port
 
 ITEM = "S2A_35SNA_20230708_0_L2A"
 BOX = (560900, 3995000, 570900, 4015000)

@@ -22,7 +22,7 @@ from rasterio.warp import transform as warp_transform
 from roaring_landmask import LandmaskProvider, RoaringLandmask
 from shapely.geometry import mapping, shape
 
-from satlesson.mirror.scenes import (
+from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_EXTENT_M,
     HLS_ORIGIN,

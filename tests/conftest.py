@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from satlesson.mirror import routing, service
-from satlesson.mirror.postgres import free_port
+from satlesson.mirror import routing
+from satlesson.mirror.server import service
+from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

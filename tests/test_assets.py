@@ -20,8 +20,8 @@ from PIL import Image
 from rasterio.warp import transform as warp_transform
 from rio_cogeo import cog_validate
 
-from satlesson.mirror import assets, catalog
-from satlesson.mirror.scenes import S2_FOOTPRINT
+from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic.scenes import S2_FOOTPRINT
 
 CLEAR = "S2A_35SNA_20230827_0_L2A"  # after the fire, 1 % cloud
 BEFORE = "S2A_35SNA_20230708_0_L2A"  # before the fire

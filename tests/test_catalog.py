@@ -12,8 +12,8 @@ import pystac
 import pytest
 from shapely.geometry import Point, shape
 
-from satlesson.mirror import catalog
-from satlesson.mirror.scenes import HLS_SCENES, S2_SCENES
+from satlesson.mirror.synthetic import catalog
+from satlesson.mirror.synthetic.scenes import HLS_SCENES, S2_SCENES
 
 REAL_ID = "S2A_35SNA_20230827_0_L2A"
 

@@ -160,10 +160,12 @@ def test_cache_key_hashes_what_outputs_depend_on() -> None:
     hashed = {p.relative_to(PACKAGE).as_posix() for p in helper_files()}
     for name in ("__init__.py", "search.py", "items.py", "clip.py", "errors.py"):
         assert name in hashed
-    for name in ("scenes.py", "catalog.py", "assets.py", "routing.py", "urls.py"):
+    for name in ("synthetic/scenes.py", "synthetic/catalog.py", "synthetic/assets.py",
+                 "routing.py", "urls.py"):
         assert f"mirror/{name}" in hashed
     assert {f"data/{p.name}" for p in (PACKAGE / "data").iterdir()} <= hashed
-    server = ("app.py", "service.py", "postgres.py", "database.py", "errors.py")
+    server = ("server/app.py", "server/service.py", "server/postgres.py",
+              "server/database.py", "errors.py")
     for name in [f"mirror/{n}" for n in server] + ["cli.py", "cli_check.py", "__main__.py"]:
         assert name not in hashed
     assert not any(name.startswith("lesson/") for name in hashed)

@@ -13,8 +13,8 @@ import requests
 from pystac_client import Client
 from shapely.geometry import Point, shape
 
-from satlesson.mirror import postgres
 from satlesson.mirror.errors import MirrorError
+from satlesson.mirror.server import postgres
 from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API, mirror_url
 
 RHODES = Point(27.95, 36.20)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from satlesson.mirror.service import check_port_free
+from satlesson.mirror.server.service import check_port_free
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parents[1]

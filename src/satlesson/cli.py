@@ -37,7 +37,7 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _mirror(args: argparse.Namespace) -> int:
-    from satlesson.mirror import service
+    from satlesson.mirror.server import service
 
     state_dir = args.state_dir.resolve() if args.state_dir else service.default_state_dir()
     if args.verb == "serve":

@@ -44,25 +44,26 @@ def env_version() -> int:
 
 def snapshot_version() -> str:
     try:
-        from satlesson.mirror.scenes import SNAPSHOT_VERSION
+        from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
     except ImportError:  # mirror not installed: the online services are the data
         return "online"
     return SNAPSHOT_VERSION
 
 
 # What the episodes' outputs depend on besides their own code: the helper API they call, and
-# the mirror modules that decide the snapshot's content (scenes, catalog JSON, asset bytes, the
-# URLs items point at) with the data files they read. The mirror's server code (app, service,
-# database, postgres...) only serves that content, so editing it re-executes nothing;
+# the mirror modules that decide the snapshot's content (mirror/synthetic: scenes, catalog
+# JSON, asset bytes; the URLs items point at) with the data files they read. The mirror's
+# server code (mirror/server) only serves that content, so editing it re-executes nothing;
 # SNAPSHOT_VERSION keys the data on purpose, this hash catches unreleased edits.
 HELPER_MODULES = ("__init__.py", "search.py", "items.py", "clip.py", "errors.py")
-SNAPSHOT_MODULES = ("scenes.py", "catalog.py", "assets.py", "routing.py", "urls.py")
+SNAPSHOT_MODULES = ("routing.py", "urls.py")  # and every module of mirror/synthetic
 
 
 def helper_files() -> list[Path]:
     """The package files whose changes can change an episode's outputs (see above)."""
     files = [PACKAGE / name for name in HELPER_MODULES]
     files += [PACKAGE / "mirror" / name for name in SNAPSHOT_MODULES]
+    files += sorted((PACKAGE / "mirror" / "synthetic").glob("*.py"))
     data = PACKAGE / "data"
     files += [p for p in data.rglob("*") if p.is_file()] if data.is_dir() else []
     return [p for p in files if p.is_file()]  # the mirror is optional

@@ -12,8 +12,8 @@ from pypgstac.db import PgstacDB
 from pypgstac.load import Loader, Methods
 from pypgstac.migrate import Migrate
 
-from satlesson.mirror import catalog
-from satlesson.mirror.postgres import Cluster
+from satlesson.mirror.server.postgres import Cluster
+from satlesson.mirror.synthetic import catalog
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,8 @@ def _claim(state_dir: Path) -> None:
 
 def prepare(state_dir: Path):  # -> Cluster, started and loaded
     """Create, start and load the database cluster; the caller must ``cluster.stop()`` it."""
-    from satlesson.mirror.database import APIS, ensure_loaded
-    from satlesson.mirror.postgres import Cluster
+    from satlesson.mirror.server.database import APIS, ensure_loaded
+    from satlesson.mirror.server.postgres import Cluster
 
     _claim(state_dir)
     cluster = Cluster(state_dir / "pg")
@@ -103,7 +103,7 @@ def serve(
     """Serve the mirror in the foreground until Ctrl-C or SIGTERM; stop everything it started."""
     import uvicorn
 
-    from satlesson.mirror.app import build_app, write_netrc
+    from satlesson.mirror.server.app import build_app, write_netrc
 
     state_dir = state_dir or default_state_dir()
     check_port_free(host, port)
@@ -133,7 +133,7 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = ()) -> None:
     """Generate the snapshot ahead of time: databases and every advertised file."""
     from tqdm import tqdm
 
-    from satlesson.mirror import assets, catalog
+    from satlesson.mirror.synthetic import assets, catalog
 
     state_dir = state_dir or default_state_dir()
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from satlesson.mirror.scenes import (
+from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_EXTENT_M,
     HLS_ORIGIN,

@@ -44,7 +44,7 @@ from rasterio.transform import Affine
 from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
-from satlesson.mirror.scenes import (
+from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_ORIGIN,
     S2_EPSG,
@@ -59,7 +59,7 @@ from satlesson.mirror.scenes import (
 F32 = NDArray[np.float32]
 Spec = dict[str, Any]
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 CELL = 60.0  # coarse grid, metres
 N = 1830  # coarse cells across a 109.8 km tile
 TEX = 1020  # texture tile, in 10 m pixels: divisible by the 10/20/30/60 m factors 1, 2, 3, 6
@@ -736,7 +736,7 @@ def _render_jpeg(image: Image.Image, dest: Path) -> None:
 
 
 def _granule_xml(scene: S2Scene) -> str:
-    from satlesson.mirror import catalog  # the item's own numbers, so the two agree
+    from satlesson.mirror.synthetic import catalog  # the item's own numbers, so the two agree
 
     p = catalog.s2_properties(scene)
     x0, y1 = S2_ORIGIN
@@ -798,7 +798,7 @@ def _granule_xml(scene: S2Scene) -> str:
 
 
 def _tileinfo_json(scene: S2Scene) -> str:
-    from satlesson.mirror import catalog
+    from satlesson.mirror.synthetic import catalog
 
     p = catalog.s2_properties(scene)
     day = scene.day

@@ -35,9 +35,10 @@ from starlette.responses import FileResponse, JSONResponse, Response  # noqa: E4
 from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from satlesson.mirror import assets, catalog  # noqa: E402
-from satlesson.mirror.database import APIS, Api  # noqa: E402
-from satlesson.mirror.postgres import Cluster  # noqa: E402
+from satlesson.mirror.server.database import APIS, Api  # noqa: E402
+from satlesson.mirror.server.postgres import Cluster  # noqa: E402
+from satlesson.mirror.synthetic import assets, catalog  # noqa: E402
+from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION  # noqa: E402
 from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS  # noqa: E402
 
 # Demo Earthdata account the mirror accepts for protected HLS files (written to a netrc).
@@ -260,6 +261,8 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -
             "description": "satlesson offline mirror: https://HOST/PATH is served at /HOST/PATH",
             "services": [f"{base}{api.mount}" for api in APIS],
             "file_hosts": [f"{base}/{h}/" for h in (SENTINEL_COGS, LPDAAC)],
+            # What the pages built against this mirror say about where their outputs come from.
+            "snapshot": {"kind": "synthetic", "version": SNAPSHOT_VERSION},
         })
 
     async def not_found(request: Request, exc: Exception) -> Response:
