@@ -3,9 +3,10 @@
 Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
 - the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths; their JSON is
   reshaped on the way out (hrefs into the mirror, upstream key order);
-- asset files are served by ``FileResponse`` (206 for Range requests) from the asset cache,
-  generated on first request. Only the files the catalog advertises exist: any other path is
-  a 404, so nothing outside the snapshot can be reached.
+- asset files are served by ``FileResponse`` (206 for Range requests) from the snapshot
+  source (``mirror/source.py``: synthetic, rendered on first request, or recorded). Only the
+  files the source advertises exist: any other path is a 404, so nothing outside the snapshot
+  can be reached.
 """
 
 from __future__ import annotations
@@ -35,10 +36,8 @@ from starlette.responses import FileResponse, JSONResponse, Response  # noqa: E4
 from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from satlesson.mirror.server.database import APIS, Api  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
-from satlesson.mirror.synthetic import assets, catalog  # noqa: E402
-from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION  # noqa: E402
+from satlesson.mirror.source import Api, Source  # noqa: E402
 from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS  # noqa: E402
 
 # Demo Earthdata account the mirror accepts for protected HLS files (written to a netrc).
@@ -230,18 +229,18 @@ def _authorized(request: Request) -> bool:
     return (login, password) == EARTHDATA_LOGIN
 
 
-def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -> ASGIApp:
+def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
+              source: Source) -> ASGIApp:
     cache_dir = state_dir / "assets"
-    advertised = catalog.advertised_files()
     # Rendering is CPU- and memory-heavy: at most two files at once on a 2-core machine.
     render_slots = anyio.CapacityLimiter(2)
-    stac_apps = {api.mount: _stac_app(api) for api in APIS}
+    stac_apps = {api.mount: _stac_app(api) for api in source.apis}
 
     async def serve_file(request: Request) -> Response:
         host, path = request.path_params["host"], request.path_params["path"]
-        spec = advertised.get(f"https://{host}/{path}")
+        spec = source.file(f"https://{host}/{path}")
         if spec is None:
-            return _error(404, "NotFound", f"No file at /{host}/{path} in this mirror's snapshot.")
+            return _error(404, "NotFound", source.missing(host, path))
         if spec.get("protected") and not _authorized(request):
             return _error(
                 401, "Unauthorized",
@@ -249,9 +248,9 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -
                 f"entry for {EARTHDATA_MACHINE}).",
                 **{"WWW-Authenticate": 'Basic realm="Earthdata Login"'},
             )
-        file = assets.cache_path(spec, cache_dir)
-        if not file.exists():  # only rendering takes one of the scarce slots
-            file = await anyio.to_thread.run_sync(assets.ensure, spec, cache_dir,
+        file = source.ready_path(spec, cache_dir)
+        if file is None:  # only producing a file takes one of the scarce slots
+            file = await anyio.to_thread.run_sync(source.produce, spec, cache_dir,
                                                   limiter=render_slots)
         return FileResponse(file)
 
@@ -259,10 +258,10 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -
         base = _base_url(request.scope)
         return JSONResponse({
             "description": "satlesson offline mirror: https://HOST/PATH is served at /HOST/PATH",
-            "services": [f"{base}{api.mount}" for api in APIS],
+            "services": [f"{base}{api.mount}" for api in source.apis],
             "file_hosts": [f"{base}/{h}/" for h in (SENTINEL_COGS, LPDAAC)],
             # What the pages built against this mirror say about where their outputs come from.
-            "snapshot": {"kind": "synthetic", "version": SNAPSHOT_VERSION},
+            "snapshot": source.describe(),
         })
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -270,7 +269,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None]) -
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for api in APIS:
+        for api in source.apis:
             settings = PostgresSettings(pguser=cluster.user, pgpassword="", pghost="127.0.0.1",
                                         pgport=cluster.port, pgdatabase=api.dbname,
                                         db_min_conn_size=1, db_max_conn_size=8)

@@ -1,11 +1,10 @@
-"""Load the snapshot's catalogs into pgstac, one database per STAC API."""
+"""Load a snapshot source's catalogs into pgstac, one database per STAC API."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import psycopg
 from pypgstac.db import PgstacDB
@@ -13,28 +12,7 @@ from pypgstac.load import Loader, Methods
 from pypgstac.migrate import Migrate
 
 from satlesson.mirror.server.postgres import Cluster
-from satlesson.mirror.synthetic import catalog
-
-
-@dataclass(frozen=True)
-class Api:
-    """One mirrored STAC API: its database, its path in the mirror, its content."""
-
-    dbname: str
-    landing_id: str  # the upstream landing page's id
-    mount: str  # where the mirror serves it: "/HOST/PATH" of the upstream URL
-    title: str
-    collections: Callable[[], list[dict]]
-    items: Callable[[], list[dict]]
-
-
-APIS: tuple[Api, ...] = (
-    Api("earth_search", "earth-search-aws", "/earth-search.aws.element84.com/v1",
-        "Earth Search by Element 84", catalog.earth_search_collections,
-        catalog.earth_search_items),
-    Api("cmr_lpcloud", "LPCLOUD", "/cmr.earthdata.nasa.gov/stac/LPCLOUD", "LPCLOUD",
-        catalog.cmr_collections, catalog.cmr_items),
-)
+from satlesson.mirror.source import Api
 
 
 def content_hash(api: Api) -> str:

@@ -18,6 +18,7 @@ from typing import IO
 import requests
 
 from satlesson.mirror.errors import MirrorError
+from satlesson.mirror.source import Source, open_source
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 
 STATE_ENV = "SATLESSON_MIRROR_DIR"
@@ -78,9 +79,9 @@ def _claim(state_dir: Path) -> None:
     _held_locks.append(handle)
 
 
-def prepare(state_dir: Path):  # -> Cluster, started and loaded
+def prepare(state_dir: Path, source: Source):  # -> Cluster, started and loaded
     """Create, start and load the database cluster; the caller must ``cluster.stop()`` it."""
-    from satlesson.mirror.server.database import APIS, ensure_loaded
+    from satlesson.mirror.server.database import ensure_loaded
     from satlesson.mirror.server.postgres import Cluster
 
     _claim(state_dir)
@@ -89,7 +90,7 @@ def prepare(state_dir: Path):  # -> Cluster, started and loaded
         _log("created a PostgreSQL cluster")
     cluster.start()
     try:
-        for api in APIS:
+        for api in source.apis:
             ensure_loaded(cluster, api, log=_log)
     except BaseException:
         cluster.stop()
@@ -98,21 +99,26 @@ def prepare(state_dir: Path):  # -> Cluster, started and loaded
 
 
 def serve(
-    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | None = None
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | None = None,
+    snapshot: Path | None = None,
 ) -> None:
-    """Serve the mirror in the foreground until Ctrl-C or SIGTERM; stop everything it started."""
+    """Serve the mirror in the foreground until Ctrl-C or SIGTERM; stop everything it started.
+
+    ``snapshot`` is a recorded snapshot's folder; without it the synthetic snapshot is served.
+    """
     import uvicorn
 
     from satlesson.mirror.server.app import build_app, write_netrc
 
     state_dir = state_dir or default_state_dir()
+    source = open_source(snapshot)
     check_port_free(host, port)
     state_dir.mkdir(parents=True, exist_ok=True)
     # SIGTERM becomes an exception (as SIGINT already is) from here on, so a stop during the
     # database start-up, and uvicorn re-raising the signal after its shutdown, both reach the
     # cleanup below.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    cluster = prepare(state_dir)
+    cluster = prepare(state_dir, source)
     try:
         write_netrc(state_dir)
         base = f"http://{host}:{port}"
@@ -120,7 +126,7 @@ def serve(
         def ready() -> None:
             print(f"Mirror serving at {base}  (https://HOST/PATH -> {base}/HOST/PATH)", flush=True)
 
-        app = build_app(cluster, state_dir, on_ready=ready)
+        app = build_app(cluster, state_dir, on_ready=ready, source=source)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                                 access_log=False, lifespan="on")
         uvicorn.Server(config).run()
@@ -137,7 +143,7 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = ()) -> None:
 
     state_dir = state_dir or default_state_dir()
     state_dir.mkdir(parents=True, exist_ok=True)
-    prepare(state_dir).stop()
+    prepare(state_dir, open_source()).stop()
     specs = [s for s in catalog.advertised_files().values()
              if not item_ids or s["item_id"] in item_ids]
     for spec in tqdm(specs, desc="asset files", unit="file"):
@@ -146,7 +152,7 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = ()) -> None:
 
 @contextmanager
 def running(port: int | None = None, state_dir: Path | None = None,
-            timeout: float = 300) -> Iterator[str]:
+            timeout: float = 300, snapshot: Path | None = None) -> Iterator[str]:
     """Run ``satlesson mirror serve`` in a child process; yield its base URL; stop it after."""
     state_dir = state_dir or default_state_dir()
     port = port or DEFAULT_PORT
@@ -154,6 +160,8 @@ def running(port: int | None = None, state_dir: Path | None = None,
     base = f"http://{DEFAULT_HOST}:{port}"
     cmd = [sys.executable, "-m", "satlesson", "mirror", "serve", "--port", str(port),
            "--state-dir", str(state_dir)]
+    if snapshot is not None:
+        cmd += ["--snapshot", str(Path(snapshot).resolve())]
     state_dir.mkdir(parents=True, exist_ok=True)
     # A file, not a pipe: nobody reads a pipe while the mirror runs, and a full one blocks it.
     log = state_dir / "mirror.log"
@@ -187,12 +195,12 @@ def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float, log: Pat
 
 
 def run_with_mirror(command: Sequence[str], port: int | None = None,
-                    state_dir: Path | None = None) -> int:
+                    state_dir: Path | None = None, snapshot: Path | None = None) -> int:
     """Run ``command`` with the mirror up and its kernels routed to it; return its exit code."""
     from satlesson.mirror.routing import kernel_env
 
     state_dir = state_dir or default_state_dir()
-    with running(port, state_dir) as base:
+    with running(port, state_dir, snapshot=snapshot) as base:
         env = {**os.environ, **kernel_env(base, state_dir)}
         _log(f"running {' '.join(command)} against {base}")
         return subprocess.call(list(command), env=env)

@@ -1,0 +1,94 @@
+"""What a mirror serves: a snapshot source behind one small interface.
+
+Two sources exist side by side:
+- ``synthetic.source.SyntheticSource``: the deterministic synthetic snapshot (the default);
+- ``recorded.replay.RecordedSource``: a folder written by ``satlesson mirror record``.
+
+The server layer (``server/database.py``, ``server/app.py``) asks a source only this:
+``apis`` (each STAC API with its collections and items), ``describe()`` (what the mirror's
+index says about the snapshot), ``file(url)`` (the entry of an advertised file, or None),
+``ready_path``/``produce`` (the file's bytes on disk; producing may be slow) and
+``missing(host, path)`` (the 404 message for a file outside the snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
+
+FileEntry = dict[str, Any]  # at least "protected": bool; the rest is the source's own
+
+
+@dataclass(frozen=True)
+class Api:
+    """One mirrored STAC API: its database, its path in the mirror, its content."""
+
+    dbname: str
+    landing_id: str  # the upstream landing page's id
+    mount: str  # where the mirror serves it: "/HOST/PATH" of the upstream URL
+    title: str
+    collections: Callable[[], list[dict]]
+    items: Callable[[], list[dict]]
+
+
+@dataclass(frozen=True)
+class UpstreamApi:
+    """A STAC API the lesson reads, as upstream names it."""
+
+    dbname: str
+    landing_id: str
+    url: str  # the upstream root, https://HOST/PATH
+    title: str
+
+    @property
+    def mount(self) -> str:
+        return "/" + self.url.removeprefix("https://")
+
+    def with_content(self, collections: Callable[[], list[dict]],
+                     items: Callable[[], list[dict]]) -> Api:
+        return Api(self.dbname, self.landing_id, self.mount, self.title, collections, items)
+
+
+UPSTREAM_APIS: tuple[UpstreamApi, ...] = (
+    UpstreamApi("earth_search", "earth-search-aws", EARTH_SEARCH_API, "Earth Search by Element 84"),
+    UpstreamApi("cmr_lpcloud", "LPCLOUD", CMR_LPCLOUD_API, "LPCLOUD"),
+)
+
+
+class Source(Protocol):
+    apis: tuple[Api, ...]
+
+    def describe(self) -> dict[str, str]:
+        """The index's ``snapshot`` field: kind, version (and, if recorded, the date)."""
+        ...
+
+    def file(self, url: str) -> FileEntry | None:
+        """The entry for ``https://HOST/PATH`` if the snapshot has that file."""
+        ...
+
+    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
+        """The file on disk if it is there already (cheap)."""
+        ...
+
+    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
+        """Make the file on disk and return it (may be slow: call it in a worker thread)."""
+        ...
+
+    def missing(self, host: str, path: str) -> str:
+        """One sentence for a 404 at ``/HOST/PATH``."""
+        ...
+
+
+def open_source(snapshot: Path | None = None) -> Source:
+    """The recorded snapshot in folder ``snapshot``, or the synthetic one when None."""
+    if snapshot is None:
+        from satlesson.mirror.synthetic.source import SyntheticSource
+
+        return SyntheticSource()
+    from satlesson.mirror.recorded.replay import RecordedSource
+
+    return RecordedSource(Path(snapshot))

@@ -1,0 +1,41 @@
+"""The synthetic snapshot as a mirror source: catalog JSON, files rendered on first request."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from satlesson.mirror.source import UPSTREAM_APIS, Api, FileEntry
+from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
+
+_CONTENT = {
+    "earth_search": (catalog.earth_search_collections, catalog.earth_search_items),
+    "cmr_lpcloud": (catalog.cmr_collections, catalog.cmr_items),
+}
+
+
+class SyntheticSource:
+    def __init__(self) -> None:
+        self.apis: tuple[Api, ...] = tuple(api.with_content(*_CONTENT[api.dbname])
+                                           for api in UPSTREAM_APIS)
+
+    @cached_property
+    def _files(self) -> dict[str, FileEntry]:
+        return catalog.advertised_files()
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "synthetic", "version": SNAPSHOT_VERSION}
+
+    def file(self, url: str) -> FileEntry | None:
+        return self._files.get(url)
+
+    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
+        path = assets.cache_path(entry, cache_dir)
+        return path if path.exists() else None
+
+    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
+        return assets.ensure(entry, cache_dir)
+
+    def missing(self, host: str, path: str) -> str:
+        return f"No file at /{host}/{path} in this mirror's snapshot."
