@@ -10,7 +10,7 @@ import sys
 def test_helper_api_imports_neither_mirror_nor_lesson_tooling() -> None:
     code = (
         "import sys\n"
-        "import satlesson.search, satlesson.items, satlesson.clip\n"
+        "import satlesson.search, satlesson.items, satlesson.clip, satlesson.bands\n"
         "bad = sorted(m for m in sys.modules if m.startswith(('satlesson.mirror', "
         "'satlesson.lesson', 'sphinx', 'stac_fastapi', 'pypgstac')))\n"
         "print(','.join(bad))\n"

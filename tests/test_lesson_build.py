@@ -158,7 +158,7 @@ def test_cache_is_keyed_on_snapshot_and_package(book: Book) -> None:
 def test_cache_key_hashes_what_outputs_depend_on() -> None:
     """Helpers and snapshot content re-execute episodes; the mirror's server code does not."""
     hashed = {p.relative_to(PACKAGE).as_posix() for p in helper_files()}
-    for name in ("__init__.py", "search.py", "items.py", "clip.py", "errors.py"):
+    for name in ("__init__.py", "search.py", "items.py", "clip.py", "bands.py", "errors.py"):
         assert name in hashed
     for name in ("synthetic/scenes.py", "synthetic/catalog.py", "synthetic/assets.py",
                  "routing.py", "urls.py"):

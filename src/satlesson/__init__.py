@@ -1,9 +1,9 @@
 """satlesson: find and fetch satellite imagery with Python.
 
-The helper API (``satlesson.search``, ``satlesson.items``, ``satlesson.clip``) is what the
-episodes import. ``satlesson.mirror`` (offline copies of the lesson's data services) and
-``satlesson.lesson`` (Sphinx extension and ``satlesson check``) sit beside it and are never
-imported by the helper API.
+The helper API (``satlesson.search``, ``satlesson.items``, ``satlesson.clip``,
+``satlesson.bands``) is what the episodes import. ``satlesson.mirror`` (offline copies of the
+lesson's data services) and ``satlesson.lesson`` (Sphinx extension and ``satlesson check``)
+sit beside it and are never imported by the helper API.
 """
 
 __version__ = "0.1.0"

@@ -21,14 +21,18 @@ import rasterio
 import rasterio.errors
 import rasterio.warp
 import rioxarray
+import shapely
+import shapely.geometry
 import xarray as xr
 from rasterio.crs import CRS
 from rioxarray.exceptions import NoDataInBounds, OneDimensionalRaster
+from shapely.errors import GEOSException
+from shapely.geometry.base import BaseGeometry
 
 from satlesson.errors import ClipError
 from satlesson.items import atomic_output
 
-__all__ = ["ClipError", "clip_asset", "gdal_options"]
+__all__ = ["ClipError", "clip_asset", "gdal_options", "polygon_of"]
 
 _TIFF_EXTENSIONS = (".tif", ".TIF", ".tiff", ".TIFF")
 # Hrefs whose last read failed. GDAL remembers a failed URL for the rest of the process, so a
@@ -75,12 +79,15 @@ def gdal_options(href: str) -> dict[str, Any]:
 def clip_asset(
     item: pystac.Item,
     asset_key: str,
-    bbox: Sequence[float],
+    bbox: Sequence[float] | None = None,
     bbox_crs: Any = None,
     overview_level: int | None = None,
     out: str | os.PathLike[str] | None = None,
+    *,
+    geometry: Any = None,
+    geometry_crs: Any = None,
 ) -> xr.DataArray:
-    """Read the part of ``item``'s raster asset ``asset_key`` inside ``bbox``.
+    """Read the part of ``item``'s raster asset ``asset_key`` inside ``bbox`` or ``geometry``.
 
     Args:
         item: A STAC item, e.g. one of ``search_items(...)``.
@@ -92,14 +99,29 @@ def clip_asset(
             overview, 1 the next, and so on: fewer bytes for a quick look.
         out: If given, also write the clip there as a DEFLATE-compressed, tiled GeoTIFF.
             The file appears only once completely written.
+        geometry: Instead of ``bbox``, a polygon: a shapely geometry, a GeoJSON dict
+            (geometry, Feature or FeatureCollection) or a geopandas GeoSeries/GeoDataFrame
+            (all its shapes together). Only the tiles under its bounding box are read, and
+            pixels outside the polygon become the raster's no-data value.
+        geometry_crs: CRS of ``geometry``; by default the GeoSeries/GeoDataFrame's own CRS,
+            else lon/lat (``"EPSG:4326"``, the CRS of GeoJSON).
 
     Returns:
         The clipped pixels, loaded into memory, with their CRS and transform.
 
     Raises:
-        ValueError: ``bbox`` is not 4 numbers with min < max.
+        ValueError: not exactly one of ``bbox`` and ``geometry``; ``bbox`` is not 4 numbers
+            with min < max; ``geometry`` is not a non-empty polygon.
         ClipError: Unknown asset key, box outside the raster, or the asset cannot be read.
     """
+    polygon = None
+    if geometry is not None:
+        if bbox is not None:
+            raise ValueError("Give either bbox or geometry, not both.")
+        polygon, bbox_crs = polygon_of(geometry, geometry_crs)
+        bbox = polygon.bounds
+    elif bbox is None:
+        raise ValueError("Give the area to read: bbox=(minx, miny, maxx, maxy) or geometry=...")
     box = _check_bbox(bbox)
     asset = item.assets.get(asset_key)
     if asset is None:
@@ -148,10 +170,60 @@ def clip_asset(
                 _failed.add(href)
                 raise ClipError(_unreadable(href, asset_key, item.id, overview_level, err)) from err
     _failed.discard(href)
+    if polygon is not None:
+        subset = _mask_outside(subset, polygon, bbox_crs, href)
     subset.name = asset_key
     if out is not None:
         _write(subset, out)
     return subset
+
+
+def polygon_of(geometry: Any, crs: Any = None) -> tuple[BaseGeometry, Any]:
+    """``geometry`` as one shapely (multi)polygon, with its CRS (see :func:`clip_asset`)."""
+    if crs is None:
+        crs = getattr(geometry, "crs", None) or "EPSG:4326"
+    doc = getattr(geometry, "__geo_interface__", geometry)
+    if isinstance(doc, BaseGeometry):
+        shapes = [doc]
+    elif isinstance(doc, dict):
+        kind = doc.get("type")
+        try:
+            if kind == "FeatureCollection":
+                shapes = [shapely.geometry.shape(f["geometry"]) for f in doc.get("features", [])]
+            elif kind == "Feature":
+                shapes = [shapely.geometry.shape(doc["geometry"])]
+            else:
+                shapes = [shapely.geometry.shape(doc)]
+        except (KeyError, TypeError, ValueError, AttributeError, GEOSException) as err:
+            raise ValueError(f"geometry is not valid GeoJSON: {err}") from err
+    else:
+        raise ValueError(
+            "geometry must be a shapely geometry, a GeoJSON dict or a geopandas object, "
+            f"got {type(geometry).__name__}"
+        )
+    polygon = shapely.make_valid(shapely.union_all(shapes)) if shapes else shapely.Polygon()
+    if isinstance(polygon, shapely.GeometryCollection):  # make_valid may add stray lines
+        polygon = shapely.union_all([g for g in polygon.geoms if g.area > 0])
+    if polygon.is_empty or polygon.area == 0:
+        raise ValueError(
+            f"geometry must be a polygon with an area, got {polygon.geom_type}"
+            + (" (empty)" if polygon.is_empty else "")
+            + "; buffer points and lines first, e.g. point.buffer(1000) in a projected CRS."
+        )
+    return polygon, crs
+
+
+def _mask_outside(
+    subset: xr.DataArray, polygon: BaseGeometry, crs: Any, href: str
+) -> xr.DataArray:
+    try:
+        # drop=False keeps the bounding box's grid: the pixels outside become no-data.
+        return subset.rio.clip([shapely.geometry.mapping(polygon)], crs=crs, drop=False)
+    except NoDataInBounds as err:
+        raise ClipError(
+            f"The polygon covers no pixel centre of {href}; make it bigger or read a finer "
+            "overview level."
+        ) from err
 
 
 def _check_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:

@@ -55,7 +55,7 @@ def snapshot_version() -> str:
 # JSON, asset bytes; the URLs items point at) with the data files they read. The mirror's
 # server code (mirror/server) only serves that content, so editing it re-executes nothing;
 # SNAPSHOT_VERSION keys the data on purpose, this hash catches unreleased edits.
-HELPER_MODULES = ("__init__.py", "search.py", "items.py", "clip.py", "errors.py")
+HELPER_MODULES = ("__init__.py", "search.py", "items.py", "clip.py", "bands.py", "errors.py")
 SNAPSHOT_MODULES = ("routing.py", "urls.py")  # and every module of mirror/synthetic
 
 
