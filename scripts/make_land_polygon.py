@@ -1,7 +1,9 @@
 """Derive the mirror's land polygons from GSHHG (through roaring-landmask, offline).
 
-Writes ``src/satlesson/data/rhodes-land.geojson`` (MGRS 35SNA, EPSG:32635) and
-``src/satlesson/data/nyc-land.geojson`` (MGRS 18TWL, EPSG:32618). The asset generator reads
+Writes ``src/satlesson/data/rhodes-land.geojson`` (MGRS 35SNA, EPSG:32635),
+``src/satlesson/data/nyc-land.geojson`` (MGRS 18TWL, EPSG:32618) and
+``src/satlesson/data/rhodes-dem-land.geojson`` (EPSG:32635, the Copernicus DEM tiles
+N35-N36 x E027-E028 around Rhodes, which reach south of 35SNA). The asset generator reads
 these at run time, so they ship in the package; re-run this only to change them:
 
     .venv/bin/pip install 'roaring-landmask>=0.10,<1'
@@ -45,22 +47,25 @@ PROVENANCE = (
 )
 LICENSE = "LGPL-3.0-or-later (GSHHG)"
 
-TILES: dict[str, tuple[int, float, float, float]] = {
-    # name: (epsg, x_min, y_max, extent), the tiles the scene table describes
-    "rhodes": (S2_EPSG, *S2_ORIGIN, S2_EXTENT_M),
-    "nyc": (HLS_EPSG, *HLS_ORIGIN, HLS_EXTENT_M),
+TILES: dict[str, tuple[int, float, float, float, float]] = {
+    # name: (epsg, x_min, y_max, width, height): the tiles the scene table describes, and the
+    # area of the three 1-degree Copernicus DEM tiles around Rhodes (lon 27-29, lat 35-37)
+    "rhodes": (S2_EPSG, *S2_ORIGIN, S2_EXTENT_M, S2_EXTENT_M),
+    "nyc": (HLS_EPSG, *HLS_ORIGIN, HLS_EXTENT_M, HLS_EXTENT_M),
+    "rhodes-dem": (S2_EPSG, 496020.0, 4100040.0, 193980.0, 230040.0),
 }
 
 
-def land_polygon(epsg: int, x0: float, y1: float, extent: float) -> dict[str, Any]:
-    n = int(extent / CELL)
-    xs = x0 + (np.arange(n) + 0.5) * CELL
-    ys = y1 - (np.arange(n) + 0.5) * CELL
+def land_polygon(epsg: int, x0: float, y1: float, width: float, height: float
+                 ) -> dict[str, Any]:  # fmt: skip
+    nx, ny = int(width / CELL), int(height / CELL)
+    xs = x0 + (np.arange(nx) + 0.5) * CELL
+    ys = y1 - (np.arange(ny) + 0.5) * CELL
     xx, yy = np.meshgrid(xs, ys)
     lon, lat = warp_transform(f"EPSG:{epsg}", "EPSG:4326", xx.ravel(), yy.ravel())
     # The GSHHG provider explicitly: the default may mix in OpenStreetMap (ODbL) coastlines.
     mask = RoaringLandmask.new_with_provider(LandmaskProvider.Gshhg)
-    land = mask.contains_many_par(np.asarray(lon), np.asarray(lat)).reshape(n, n)
+    land = mask.contains_many_par(np.asarray(lon), np.asarray(lat)).reshape(ny, nx)
     land = land.astype(np.uint8)
     polys = [
         shape(geom)
@@ -101,8 +106,8 @@ def _int_coords(obj: Any) -> Any:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, (epsg, x0, y1, extent) in TILES.items():
-        doc = land_polygon(epsg, x0, y1, extent)
+    for name, (epsg, x0, y1, width, height) in TILES.items():
+        doc = land_polygon(epsg, x0, y1, width, height)
         path = OUT / f"{name}-land.geojson"
         # Integers and no spaces: small, and byte-stable across runs.
         path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")

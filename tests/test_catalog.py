@@ -500,7 +500,7 @@ def test_core_schema_validation_offline(
         doc = {**copy.deepcopy(data), "stac_version": "1.1.0"}
         return [e.message for e in Draft7Validator(schema, registry=registry).iter_errors(doc)]
 
-    for data in s2_items + hls_items:
+    for data in s2_items + hls_items + catalog.dem_items():
         assert errors(item_schema, data) == [], data["id"]
     collections = catalog.earth_search_collections() + catalog.cmr_collections()
     for data in collections:
@@ -542,10 +542,11 @@ def test_advertised_files_cover_every_asset(
     hls_items: list[dict[str, Any]],
     files: dict[str, dict[str, Any]],
 ) -> None:
-    hrefs = [a["href"] for i in s2_items + hls_items for a in i["assets"].values()]
+    items = s2_items + hls_items + catalog.dem_items()
+    hrefs = [a["href"] for i in items for a in i["assets"].values()]
     assert len(hrefs) == len(set(hrefs))
     assert sorted(files) == sorted(hrefs)
-    assert len(files) == 35 * len(S2_SCENES) + 17 * len(HLS_SCENES)
+    assert len(files) == 35 * len(S2_SCENES) + 17 * len(HLS_SCENES) + 3
     keys = {"kind", "item_id", "asset_key", "scene", "shape", "transform", "epsg", "protected"}
     for entry in files.values():
         # Only HLS bands carry a dtype: the generator needs it for the angle bands.

@@ -15,8 +15,9 @@ EARTH_SEARCH = "earth-search.aws.element84.com"
 SENTINEL_COGS = "sentinel-cogs.s3.us-west-2.amazonaws.com"
 CMR = "cmr.earthdata.nasa.gov"
 LPDAAC = "data.lpdaac.earthdatacloud.nasa.gov"
+COP_DEM_30 = "copernicus-dem-30m.s3.amazonaws.com"
 
-MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, CMR, LPDAAC)
+MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, CMR, LPDAAC, COP_DEM_30)
 
 EARTH_SEARCH_API = f"https://{EARTH_SEARCH}/v1"
 CMR_LPCLOUD_API = f"https://{CMR}/stac/LPCLOUD"

@@ -44,6 +44,7 @@ from rasterio.transform import Affine
 from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
+from satlesson.mirror.synthetic import dem
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_ORIGIN,
@@ -919,13 +920,17 @@ def _renderer(spec: Spec) -> Callable[[Path], None]:
         return lambda p: _render_jpeg(_preview(scene, 915, ("B04", "B03", "B02"), 3.5), p)
     if kind == "hls-metadata":
         return lambda p: p.write_text(_hls_metadata_xml(scene))
+    if kind == "dem":
+        # Float32 heights, no no-data value (upstream has none: the sea is 0 m).
+        return lambda p: _write_raster(spec, p, dem.dem_strips(*scene), jp2=False, nodata=None,
+                                       tags={}, resampling="AVERAGE")  # fmt: skip
     raise ValueError(f"unknown asset kind {kind!r}")
 
 
 _SUFFIX = {
     "s2-band": ".tif", "s2-tci": ".tif", "s2-scl": ".tif", "s2-jp2": ".jp2",
     "s2-thumbnail": ".jpg", "s2-granule-xml": ".xml", "s2-tileinfo-json": ".json",
-    "hls-band": ".tif", "hls-browse": ".jpg", "hls-metadata": ".xml",
+    "hls-band": ".tif", "hls-browse": ".jpg", "hls-metadata": ".xml", "dem": ".tif",
 }  # fmt: skip
 
 

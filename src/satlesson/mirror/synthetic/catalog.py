@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from satlesson.mirror.synthetic import dem
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_EXTENT_M,
@@ -34,7 +35,14 @@ from satlesson.mirror.synthetic.scenes import (
     S2Scene,
     sun_position,
 )
-from satlesson.mirror.urls import CMR, CMR_LPCLOUD_API, EARTH_SEARCH_API, LPDAAC, SENTINEL_COGS
+from satlesson.mirror.urls import (
+    CMR,
+    CMR_LPCLOUD_API,
+    COP_DEM_30,
+    EARTH_SEARCH_API,
+    LPDAAC,
+    SENTINEL_COGS,
+)
 
 __all__ = [
     "S2_COLLECTION",
@@ -43,6 +51,7 @@ __all__ = [
     "HLS_ASSET_KEYS",
     "earth_search_collections",
     "earth_search_items",
+    "dem_items",
     "cmr_collections",
     "cmr_items",
     "advertised_files",
@@ -557,6 +566,74 @@ def earth_search_items() -> list[Json]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Earth Search: Copernicus DEM GLO-30 tiles over Rhodes
+# ---------------------------------------------------------------------------------------------
+
+DEM_COLLECTION = "cop-dem-glo-30"
+_DEM_DATETIME = "2021-04-22T00:00:00Z"
+
+
+def _dem_href(lat: int, lon: int) -> str:
+    name = dem.tile_id(lat, lon)
+    return f"https://{COP_DEM_30}/{name}/{name}.tif"
+
+
+def _dem_item(lat: int, lon: int) -> Json:
+    """Shaped like Earth Search v1's cop-dem-glo-30 items (stactools-cop-dem)."""
+    name = dem.tile_id(lat, lon)
+    t = dem.tile_transform(lat, lon)
+    west, north = t[2], t[5]
+    east, south = west + 1.0, north - 1.0
+    ring = [[east, south], [east, north], [west, north], [west, south], [east, south]]
+    item_url = f"{EARTH_SEARCH_API}/collections/{DEM_COLLECTION}/items/{name}"
+    collection_url = f"{EARTH_SEARCH_API}/collections/{DEM_COLLECTION}"
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": name,
+        "properties": {
+            "gsd": 30,
+            "datetime": _DEM_DATETIME,
+            "platform": "tandem-x",
+            "proj:epsg": 4326,
+            "proj:shape": [dem.SIZE, dem.SIZE],
+            "proj:transform": list(t),
+            "created": "2023-01-24T21:09:37.262Z",
+            "updated": "2023-01-24T21:09:37.262Z",
+        },
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "links": [
+            {"rel": "self", "href": item_url, "type": "application/geo+json"},
+            {"rel": "parent", "href": collection_url, "type": "application/json"},
+            {"rel": "collection", "href": collection_url, "type": "application/json"},
+            {"rel": "root", "href": EARTH_SEARCH_API, "type": "application/json",
+             "title": "Earth Search by Element 84"},
+        ],  # fmt: skip
+        "assets": {
+            "data": {
+                "href": _dem_href(lat, lon),
+                "type": COG,
+                "title": "Data",
+                "raster:bands": [{"sampling": "point", "data_type": "float32",
+                                  "spatial_resolution": 30, "unit": "meter"}],  # fmt: skip
+                "roles": ["data"],
+            }
+        },
+        "bbox": [west, south, east, north],
+        "stac_extensions": [
+            "https://stac-extensions.github.io/projection/v1.0.0/schema.json",
+            "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
+        ],
+        "collection": DEM_COLLECTION,
+    }
+
+
+def dem_items() -> list[Json]:
+    """The ``cop-dem-glo-30`` tiles over Rhodes (synthetic heights, see ``dem.py``)."""
+    return [_dem_item(lat, lon) for lat, lon in dem.TILES]
+
+
+# ---------------------------------------------------------------------------------------------
 # Earth Search collections
 # ---------------------------------------------------------------------------------------------
 
@@ -1028,7 +1105,8 @@ def advertised_files() -> dict[str, Json]:
     Keys of each entry: kind, item_id, asset_key, scene, shape (rows, cols), transform
     (GDAL-order six numbers), epsg, protected. Non-raster files carry ``None`` for the raster
     fields. HLS bands also carry dtype, which the generator needs to pick the angle bands'
-    type and no-data; an S2 file's type follows from its asset key.
+    type and no-data; an S2 file's type follows from its asset key. A DEM tile's ``scene`` is
+    its (lat, lon) south-west corner in whole degrees.
     """
     files: dict[str, Json] = {}
     by_id = {scene.id: scene for scene in S2_SCENES}
@@ -1036,6 +1114,12 @@ def advertised_files() -> dict[str, Json]:
         s2 = by_id[item["id"]]
         for key, asset in item["assets"].items():
             files[asset["href"]] = _s2_file_entry(s2, key, asset)
+    for lat, lon in dem.TILES:
+        files[_dem_href(lat, lon)] = {
+            "kind": "dem", "item_id": dem.tile_id(lat, lon), "asset_key": "data",
+            "scene": (lat, lon), "shape": (dem.SIZE, dem.SIZE),
+            "transform": dem.tile_transform(lat, lon), "epsg": 4326, "protected": False,
+        }  # fmt: skip
     hls_by_id = {scene.id: scene for scene in HLS_SCENES}
     for item in cmr_items():
         hls = hls_by_id[item["id"]]

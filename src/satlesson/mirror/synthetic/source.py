@@ -9,8 +9,15 @@ from satlesson.mirror.source import UPSTREAM_APIS, Api, FileEntry
 from satlesson.mirror.synthetic import assets, catalog
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
+
+
+def _earth_search_items() -> list[dict]:
+    """Sentinel-2 L2A scenes, then the Copernicus DEM tiles over Rhodes."""
+    return catalog.earth_search_items() + catalog.dem_items()
+
+
 _CONTENT = {
-    "earth_search": (catalog.earth_search_collections, catalog.earth_search_items),
+    "earth_search": (catalog.earth_search_collections, _earth_search_items),
     "cmr_lpcloud": (catalog.cmr_collections, catalog.cmr_items),
 }
 
