@@ -10,7 +10,6 @@ from satlesson.mirror.synthetic import assets, catalog
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 
-
 def _earth_search_items() -> list[dict]:
     """Sentinel-2 L2A scenes, then the Copernicus DEM tiles over Rhodes."""
     return catalog.earth_search_items() + catalog.dem_items()
