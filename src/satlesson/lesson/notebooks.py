@@ -1,7 +1,8 @@
-"""Write each episode as a plain ``.ipynb`` beside its page and link it from the page.
+"""Write each episode as a learner's ``.ipynb`` beside its page and link it from the page.
 
 Jupyter Book's own download menu offers the MyST source and a PDF; learners want a notebook
-they can open in Jupyter and run as is, so jupytext converts the episode's source.
+they can open in Jupyter and run as is. ``learner.py`` makes it (plain Markdown, no build-time
+checks, solutions collapsed); this module only places and links it.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-import jupytext
-import nbformat
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
 
 from satlesson.lesson import frontmatter
 from satlesson.lesson.collect import is_episode
+from satlesson.lesson.learner import write_learner_notebook
+
+logger = logging.getLogger(__name__)
 
 
 def is_notebook_episode(app: Sphinx, docname: str) -> bool:
@@ -56,9 +59,8 @@ def write_notebooks(app: Sphinx, exc: BaseException | None) -> None:
         page_dir = posixpath.dirname(app.builder.get_target_uri(docname))
         target = Path(app.outdir, page_dir, notebook_name(docname))
         source = Path(app.env.doc2path(docname))
-        # Say MyST outright: jupytext guesses plain Markdown unless the header names it fully.
-        fmt = "md:myst" if source.suffix == ".md" else None
-        notebook = jupytext.read(source, fmt=fmt)
-        notebook.metadata.pop("jupytext", None)  # a plain notebook, not paired with a source
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, str(target))
+        try:
+            write_learner_notebook(source, target)
+        except Exception as err:  # a warning (an error under -W) names the page, no traceback
+            logger.warning("could not write the learner notebook %s: %s", target.name, err,
+                           location=docname)
