@@ -57,11 +57,32 @@ def _mirror(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift_parser(subparsers: argparse._SubParsersAction) -> None:
+    drift = subparsers.add_parser(
+        "drift", help="check that the services still give the facts the pages show")
+    drift.add_argument("--against", metavar="BASE_URL", default=None,
+                       help="ask a mirror-style base URL (https://HOST/PATH read at "
+                            "BASE_URL/HOST/PATH) instead of the live services")
+    drift.set_defaults(func=_drift)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    """Exit 0 when nothing moved, 1 when something did, 2 when a service could not be asked."""
+    from satlesson import drift
+
+    try:
+        return drift.run(args.against)
+    except drift.Unreachable as exc:
+        print(f"satlesson drift: {exc}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="satlesson", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _mirror_parser(subparsers)
     cli_check.add_parser(subparsers)
+    _drift_parser(subparsers)
     args = parser.parse_args(argv)
     try:
         if args.command == "mirror":
