@@ -2,7 +2,8 @@
 
 The episode is a MyST Markdown notebook. Every cell runs, solution cells included; the hidden
 ``remove-cell`` checks assert what a learner should find (12 scenes, 11 clear ones, 5 HLS items,
-...). The mutation tests break one solution at a time and expect that check to fail.
+...) with ``satlesson.facts.check``. The mutation tests break one solution at a time and expect
+that check to fail, naming the change in the words of ``satlesson drift``.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def test_every_challenge_has_a_solution_with_hidden_checks() -> None:
         start, end = _solution(text, label)
         block = text[start:end]
         assert ":class: dropdown" in block
-        hidden = r"```\{code-cell\} python\n:tags: \[remove-cell\]\n(.*\n)*?assert "
+        hidden = r"```\{code-cell\} python\n:tags: \[remove-cell\]\n(.*\n)*?(assert |check\()"
         assert re.search(hidden, block), f"the solution of {label} has no hidden check"
 
 
@@ -163,9 +164,15 @@ def test_outputs_name_the_mirror(
 @pytest.mark.parametrize(
     ("label", "old", "new", "message"),
     [
-        ("ch-time-filter", '"2023-07-01/2023-08-31"', '"2023-07-01/2023-07-31"', "time filter"),
-        ("ch-cloud-filter", '    query=["eo:cloud_cover<1"],\n', "", "cloud filter"),
-        ("ch-hls", '"2021-02-01/2021-03-30"', '"2021-02-01/2021-02-28"', "HLS"),
+        # July only: the six scenes of July instead of twelve.
+        ("ch-time-filter", '"2023-07-01/2023-08-31"', '"2023-07-01/2023-07-31"',
+         "Drift: 12 scenes became 6 (fact 'scenes')"),
+        # No cloud filter: the cloudy 3 July scene comes back too.
+        ("ch-cloud-filter", '    query=["eo:cloud_cover<1"],\n', "",
+         "Drift: 11 clear scenes became 12 (fact 'clear-scenes')"),
+        # February only: three of the five HLS items.
+        ("ch-hls", '"2021-02-01/2021-03-30"', '"2021-02-01/2021-02-28"',
+         "Drift: 5 HLS items became 3 (fact 'hls-items')"),
     ],
 )
 def test_hidden_check_catches_a_wrong_solution(
