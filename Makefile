@@ -4,11 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site test deps bench lint clean
+.PHONY: site site-live test deps bench lint clean
 
 ## site: build the lesson into _build/html, executing every episode against the offline mirror
 site: deps
 	$(BIN)/satlesson mirror run -- $(BIN)/jupyter-book build . --builder html -W --keep-going
+
+## site-live: the same build against the real online services (needs internet, and an Earthdata
+## Login in ~/.netrc for the protected-file cells). It starts no mirror and drops any routing
+## to one that `eval "$(satlesson mirror env)"` left in this shell.
+site-live: deps
+	env -u SATLESSON_MIRROR -u IPYTHONDIR -u NETRC \
+		$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 ## test: the whole suite (lint, lesson checks, unit, mirror, episode and page tests)
 test: deps
