@@ -10,12 +10,13 @@ STAMP  := $(VENV)/.installed
 site: deps
 	$(BIN)/satlesson mirror run -- $(BIN)/jupyter-book build . --builder html -W --keep-going
 
-## site-live: the same build against the real online services (needs internet, and an Earthdata
-## Login in ~/.netrc for the protected-file cells). It starts no mirror and drops any routing
-## to one that `eval "$(satlesson mirror env)"` left in this shell.
+## site-live: the same build against the real online services, into _build/live/_build/html
+## (needs internet, and an Earthdata Login in ~/.netrc for the protected-file cells). It starts
+## no mirror and drops any routing to one that `eval "$(satlesson mirror env)"` left in this
+## shell; its own output folder holds its own execution cache, so mirror outputs never mix in.
 site-live: deps
 	env -u SATLESSON_MIRROR -u IPYTHONDIR -u NETRC \
-		$(BIN)/jupyter-book build . --builder html -W --keep-going
+		$(BIN)/jupyter-book build . --builder html -W --keep-going --path-output _build/live
 
 ## test: the whole suite (lint, lesson checks, unit, mirror, episode and page tests)
 test: deps

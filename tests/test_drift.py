@@ -286,3 +286,32 @@ def test_a_check_passes_on_the_snapshot_and_on_expected_growth() -> None:
     with pytest.raises(AssertionError, match="16 scenes over the point in the whole archive "
                                              "became 15"):
         facts.check("all-time-scenes", 15)
+
+
+def test_build_cache_is_keyed_on_the_facts() -> None:
+    """A corrected fact must re-run the hidden checks, not reuse outputs checked against the
+    old value."""
+    from satlesson.lesson.sphinxext import PACKAGE, helper_files
+
+    hashed = {p.relative_to(PACKAGE).as_posix() for p in helper_files()}
+    assert {f"facts/{p.name}" for p in (PACKAGE / "facts").glob("*.py")} <= hashed
+    assert "drift.py" not in hashed  # the command changes no page
+
+
+def test_make_site_live_uses_no_mirror_and_its_own_cache() -> None:
+    """`make site-live` must not start a mirror, must not inherit routing to one from a shell
+    that ran `satlesson mirror env`, and must not share `make site`'s output or cache."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+
+    def recipe(target: str) -> str:
+        body = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+        return " ".join(body.replace("\\\n", " ").split("\n")[1:])
+
+    live, site = recipe("site-live"), recipe("site")
+    assert "jupyter-book build . --builder html -W --keep-going" in live
+    assert "mirror run" not in live and "mirror run" in site
+    for variable in ("SATLESSON_MIRROR", "IPYTHONDIR", "NETRC"):
+        assert f"-u {variable}" in live
+    assert "--path-output _build/live" in live and "--path-output" not in site
