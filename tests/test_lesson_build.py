@@ -1,23 +1,35 @@
 """Build the tiny fixture book with Jupyter Book and check what the lesson extension makes.
 
-The fixture's cells are pure Python, so no mirror or network is needed. Three builds: fresh,
-unchanged (executes nothing), one cell edited (executes only that episode).
+The fixture's cells are pure Python, so no mirror or network is needed: the data source is
+what the extension learns from a mirror's index document, served by a small HTTP server. Builds
+(about 10 s each): fresh from the live services, unchanged (executes nothing), one cell edited
+(executes only that episode), switched to a synthetic mirror (executes both); a fork's copy
+built from a recorded snapshot; a build whose mirror does not answer (fails at once).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 import satlesson
-from satlesson.lesson.sphinxext import PACKAGE, cache_key, helper_files, snapshot_version
+from satlesson.lesson.sphinxext import PACKAGE, helper_digest, helper_files
 
 FIXTURE = Path(__file__).parent / "lesson_fixtures" / "book"
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
@@ -28,22 +40,67 @@ class Book:
     root: Path
     html: Path
     log: str
+    days: tuple[date, date] = (date.min, date.min)  # UTC dates at the build's start and end
 
     def page(self, name: str) -> str:
         return (self.html / name).read_text(encoding="utf-8")
 
 
-def build(root: Path) -> str:
-    done = subprocess.run(
+def run_build(root: Path, mirror: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``jupyter-book build`` as `make site` runs it: under a mirror, or (None) live."""
+    env = {k: v for k, v in os.environ.items() if k != "SATLESSON_MIRROR"}
+    if mirror:
+        env["SATLESSON_MIRROR"] = mirror
+    return subprocess.run(
         [str(JUPYTER_BOOK), "build", str(root), "--builder", "html", "-W", "--keep-going"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+        capture_output=True, text=True, check=False, timeout=300, env=env,
     )
+
+
+def build(root: Path, mirror: str | None = None) -> str:
+    done = run_build(root, mirror)
     log = done.stdout + done.stderr
     assert done.returncode == 0, log
     return log
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@contextmanager
+def mirror_index(snapshot: dict[str, str]) -> Iterator[str]:
+    """A server on loopback answering ``GET /`` as the mirror's index does; yields its URL."""
+    body = json.dumps({"description": "satlesson offline mirror", "snapshot": snapshot}).encode()
+
+    class Index(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body if self.path == "/" else b"{}")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Index)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def notice(html: str) -> str | None:
+    """The data-source notice's text, or None when the page has none."""
+    match = re.search(r'<div class="satlesson-data-notice[^"]*"[^>]*>(.*?)</div>', html, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else None
 
 
 def executed(log: str) -> list[str]:
@@ -54,8 +111,9 @@ def executed(log: str) -> list[str]:
 def book(tmp_path_factory: pytest.TempPathFactory) -> Book:
     root = tmp_path_factory.mktemp("lesson") / "book"
     shutil.copytree(FIXTURE, root)
+    start = today()
     log = build(root)
-    return Book(root, root / "_build" / "html", log)
+    return Book(root, root / "_build" / "html", log, (start, today()))
 
 
 def _block(html: str, cls: str) -> str:
@@ -150,10 +208,26 @@ def test_notebook_download(book: Book) -> None:
     assert notebook.metadata.kernelspec.name == "python3"
 
 
-def test_cache_is_keyed_on_snapshot_and_package(book: Book) -> None:
+def test_live_build_says_so_on_every_episode(book: Book) -> None:
+    for page in ("episodes/01-first.html", "episodes/02-second.html"):
+        text = notice(book.page(page))
+        assert text and text.startswith("Live data"), page
+        assert "live services" in text
+        assert any(long_date(day) in text for day in book.days), text
+    # Right under the title, before the episode's own first block.
+    html = book.page("episodes/01-first.html")
+    assert html.index("</h1>") < html.index("satlesson-data-notice") < html.index(
+        "satlesson-questions")
+    for page in ("index.html", "setup.html", "keypoints.html", "figures.html"):
+        assert notice(book.page(page)) is None, page
+
+
+def test_cache_is_keyed_on_data_source_and_package(book: Book) -> None:
     folders = [p.name for p in (book.root / "_build" / ".jupyter_cache").iterdir()]
-    assert folders == [cache_key()]
-    assert folders[0].startswith(f"{snapshot_version()}-{satlesson.__version__}-")
+    assert len(folders) == 1
+    day = folders[0].removeprefix("live-")[:10]
+    assert date.fromisoformat(day) in book.days
+    assert folders[0] == f"live-{day}-{satlesson.__version__}-{helper_digest()}"
 
 
 def test_cache_key_hashes_what_outputs_depend_on() -> None:
@@ -173,6 +247,7 @@ def test_cache_key_hashes_what_outputs_depend_on() -> None:
 
 
 def test_rebuilds_execute_only_what_changed(book: Book) -> None:
+    """Code or data source: a rebuild re-executes what changed, and only that."""
     assert executed(build(book.root)) == []
 
     episode = book.root / "episodes" / "02-second.md"
@@ -180,3 +255,92 @@ def test_rebuilds_execute_only_what_changed(book: Book) -> None:
     log = build(book.root)
     assert executed(log) == ["episodes/02-second"]
     assert ">3\n" in (book.html / "episodes" / "02-second.html").read_text()
+
+    # Now under a mirror serving a synthetic snapshot: no page may keep its live outputs.
+    with mirror_index({"kind": "synthetic", "version": "2099.1.7"}) as base:
+        log = build(book.root, mirror=base)
+    assert executed(log) == ["episodes/01-first", "episodes/02-second"]
+    for page in ("episodes/01-first.html", "episodes/02-second.html"):
+        text = notice(book.page(page)) or ""
+        assert text.startswith("Synthetic data (snapshot 2099.1.7)"), text
+        assert "synthetic snapshot 2099.1.7" in text
+        assert "shaped like the real services" in text and "imagery is synthetic" in text
+        assert "Live data" not in book.page(page)
+    folders = {p.name for p in (book.root / "_build" / ".jupyter_cache").iterdir()}
+    assert any(f.startswith("synthetic-2099.1.7-") for f in folders)
+
+
+FORK = "https://github.com/example-org/rhodes-fork"
+
+
+@pytest.fixture(scope="module")
+def fork(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """A copy whose _config.yml names another repository, built from a recorded snapshot."""
+    root = tmp_path_factory.mktemp("fork") / "book"
+    shutil.copytree(FIXTURE, root)
+    config_file = root / "_config.yml"
+    config = yaml.safe_load(config_file.read_text())
+    assert config["repository"]["url"] != FORK
+    config["repository"]["url"] = FORK
+    config_file.write_text(yaml.safe_dump(config))
+    snapshot = {"kind": "recorded", "version": "2026.10.1", "recorded": "2026-10-03T09:30:00Z"}
+    with mirror_index(snapshot) as base:
+        log = build(root, mirror=base)
+    return Book(root, root / "_build" / "html", log)
+
+
+def test_recorded_snapshot_says_so_with_its_date(fork: Book) -> None:
+    for page in ("episodes/01-first.html", "episodes/02-second.html"):
+        text = notice(fork.page(page)) or ""
+        assert text.startswith("Recorded data (snapshot 2026.10.1)"), text
+        assert "recorded on 3 October 2026" in text
+        assert "synthetic" not in text.lower()
+
+
+def test_repository_url_comes_from_config_everywhere(book: Book, fork: Book) -> None:
+    """One line of _config.yml sets the setup page's commands, the repository button and the
+    launch buttons."""
+    def setup_page(book: Book) -> tuple[str, str]:
+        """(prose, code) of the fixture's setup page, tags stripped."""
+        html = book.page("setup.html")
+        code = re.search(r'<div class="highlight-bash.*?</pre>', html, re.S)
+        assert code, "no bash block on the setup page"
+        text = re.sub(r"<[^>]+>", "", code.group(0))
+        return html, " ".join(text.split())
+
+    prose, code = setup_page(fork)
+    assert f"Its source lives at {FORK}." in prose  # a MyST substitution
+    assert code == f"git clone {FORK}"  # a code block, filled in by the extension
+    episode = fork.page("episodes/01-first.html")
+    assert f'href="{FORK}"' in episode  # repository button
+    assert "mybinder.org/v2/gh/example-org/rhodes-fork/main" in episode
+    assert "colab.research.google.com/github/example-org/rhodes-fork/blob/main" in episode
+    for html in fork.html.rglob("*.html"):
+        assert "satlesson/satlesson" not in html.read_text(encoding="utf-8"), html
+    # The unchanged fixture still shows its own address.
+    assert setup_page(book)[1] == "git clone https://github.com/satlesson/satlesson"
+
+
+def test_build_stops_with_one_sentence_when_the_mirror_is_down(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a loopback port on which nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = tmp_path / "book"
+    shutil.copytree(FIXTURE, root)
+    done = run_build(root, mirror=f"http://127.0.0.1:{port}")
+    assert done.returncode != 0
+    assert (f"The mirror named by SATLESSON_MIRROR does not answer at http://127.0.0.1:{port}/"
+            in done.stdout + done.stderr)
+    assert not (root / "_build" / "html" / "episodes").exists()  # nothing half-built
+
+
+def test_extension_does_not_import_the_mirror() -> None:
+    """It learns the data source over HTTP, so a live-only install builds the lesson too."""
+    code = ("import sys\n"
+            "from satlesson.lesson import datasource, sphinxext\n"
+            "sphinxext.cache_key(datasource.detect())\n"
+            "print(sorted(m for m in sys.modules if m.startswith('satlesson.mirror')))")
+    env = {k: v for k, v in os.environ.items() if k != "SATLESSON_MIRROR"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env)
+    assert done.stdout.strip() == "[]"

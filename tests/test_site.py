@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -100,11 +101,19 @@ def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
 @pytest.mark.browser
 def test_episode_in_a_browser(page, site_url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{site_url}/{EPISODE}", wait_until="networkidle")
+    # Before any scrolling, the reader learns that the outputs come from the synthetic snapshot.
+    notice = page.locator(".satlesson-data-notice")
+    assert notice.count() == 1
+    assert notice.is_visible() and notice.bounding_box()["y"] < 900
+    text = notice.inner_text()
+    assert f"Synthetic data (snapshot {SNAPSHOT_VERSION})" in text
+    assert "imagery is synthetic" in text
     thumbnails = page.locator("img[alt*='humbnail'], img[alt*='rowse image']")
     assert thumbnails.count() == 3
     for i in range(thumbnails.count()):
         image = thumbnails.nth(i)
-        assert len(image.get_attribute("alt") or "") > 20
+        alt = image.get_attribute("alt") or ""
+        assert len(alt) > 20 and alt.startswith("Synthetic"), alt  # not passed off as a photo
         assert image.evaluate("img => img.complete && img.naturalWidth > 100")
     solution = page.locator(".solution").first
     body = solution.locator(".cell").first

@@ -1,8 +1,9 @@
 """Sphinx extension: Carpentries-shaped lessons on Jupyter Book 1.
 
 Registers the Workbench blocks, the challenge (a sphinx-exercise exercise), the generated-page
-placeholders, the per-episode notebook download, and keys the execution cache on the snapshot
-version, the package version and a hash of the code and data the episodes' outputs depend on.
+placeholders, the per-episode notebook download and data-source notice, the repository URL
+substitution, and keys the execution cache on the data source (live services or the mirror's
+snapshot), the package version and a hash of the code and data the outputs depend on.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.errors import ConfigError
 
 import satlesson
-from satlesson.lesson import collect, notebooks
+from satlesson.lesson import collect, datasource, notebooks, notice, repository
 from satlesson.lesson.blocks import BLOCKS, CHALLENGE, COLLECTIONS
 from satlesson.lesson.directives import (
     BlockDirective,
@@ -42,19 +44,12 @@ def env_version() -> int:
     return int(_digest(files, HERE)[:8], 16)
 
 
-def snapshot_version() -> str:
-    try:
-        from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
-    except ImportError:  # mirror not installed: the online services are the data
-        return "online"
-    return SNAPSHOT_VERSION
-
-
 # What the episodes' outputs depend on besides their own code: the helper API they call, and
 # the mirror modules that decide the snapshot's content (mirror/synthetic: scenes, catalog
 # JSON, asset bytes; the URLs items point at) with the data files they read. The mirror's
 # server code (mirror/server) only serves that content, so editing it re-executes nothing;
-# SNAPSHOT_VERSION keys the data on purpose, this hash catches unreleased edits.
+# the snapshot's version (asked of the mirror) keys the data on purpose, this hash catches
+# unreleased edits. The files are hashed, not imported: the mirror stays optional.
 HELPER_MODULES = ("__init__.py", "search.py", "items.py", "clip.py", "bands.py", "errors.py")
 SNAPSHOT_MODULES = ("routing.py", "urls.py")  # and every module of mirror/synthetic
 
@@ -95,14 +90,26 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str,
     context["script_files"] = unique
 
 
-def cache_key() -> str:
-    return f"{snapshot_version()}-{satlesson.__version__}-{helper_digest()}"
+def cache_key(source: datasource.DataSource) -> str:
+    return f"{source.key}-{satlesson.__version__}-{helper_digest()}"
+
+
+def detect_data_source(app: Sphinx, config: Config) -> None:
+    """config-inited: ask the mirror (or not) once per build where the outputs come from."""
+    try:
+        source = datasource.detect()
+    except datasource.DataSourceError as exc:
+        raise ConfigError(str(exc)) from None
+    setattr(config, notice.CONFIG, source.as_config())
 
 
 def key_execution_cache(app: Sphinx, config: Config) -> None:
-    """jupyter-cache matches notebooks on code alone: give each data/helper version its own."""
+    """jupyter-cache matches notebooks on code alone: give each data source and helper version
+    its own cache, so a page never keeps outputs made from another source. The changed path
+    also makes Sphinx re-read every page (it is an "env" config value)."""
+    source = datasource.DataSource.from_config(getattr(config, notice.CONFIG))
     base = config.nb_execution_cache_path or str(Path(app.outdir).parent / ".jupyter_cache")
-    config.nb_execution_cache_path = str(Path(base) / cache_key())
+    config.nb_execution_cache_path = str(Path(base) / cache_key(source))
 
 
 def add_static(app: Sphinx, config: Config) -> None:
@@ -122,7 +129,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(lesson_collection)
     app.add_post_transform(collect.FillCollections)
 
+    app.add_config_value(notice.CONFIG, {}, "env", types=[dict])
+    app.add_config_value(repository.CONFIG, "", "env", types=[str])
+    app.add_transform(repository.RepositoryUrlInCode)
+
+    app.connect("config-inited", detect_data_source, priority=400)
     app.connect("config-inited", key_execution_cache)
+    app.connect("config-inited", repository.read_repository_url)
+    app.connect("doctree-read", notice.add_notice)
     app.connect("config-inited", add_static)
     app.connect("doctree-read", collect.read_episode, priority=900)  # after images are resolved
     app.connect("env-purge-doc", collect.purge)
