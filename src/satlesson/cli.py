@@ -19,7 +19,12 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
     state.add_argument("--state-dir", type=Path, default=None,
                        help="database and file cache (default: ./.mirror or $SATLESSON_MIRROR_DIR)")
 
-    serve = verbs.add_parser("serve", parents=[state], help="serve the mirror in the foreground")
+    snap = argparse.ArgumentParser(add_help=False)
+    snap.add_argument("--snapshot", type=Path, default=None, metavar="DIR",
+                      help="serve a recorded snapshot (default: the synthetic one)")
+
+    serve = verbs.add_parser("serve", parents=[state, snap],
+                             help="serve the mirror in the foreground")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
 
@@ -30,18 +35,28 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
                            help="print shell exports that route Jupyter kernels to the mirror")
     env.add_argument("--base", default=DEFAULT_BASE)
 
-    run = verbs.add_parser("run", parents=[state],
+    run = verbs.add_parser("run", parents=[state, snap],
                            help="start the mirror, run a command routed to it, stop the mirror")
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND")
+
+    record = verbs.add_parser(
+        "record", help="run a command through a recorder of the real services; write a snapshot")
+    record.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="the snapshot folder to write (replaced only when complete)")
+    record.add_argument("--upstream", default=None, metavar="BASE_URL",
+                        help="fetch https://HOST/PATH from BASE_URL/HOST/PATH (e.g. a mirror)")
+    record.add_argument("--port", type=int, default=None, help="the recorder's port")
+    record.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND")
 
 
 def _mirror(args: argparse.Namespace) -> int:
     from satlesson.mirror.server import service
 
-    state_dir = args.state_dir.resolve() if args.state_dir else service.default_state_dir()
+    state_dir = (args.state_dir.resolve() if getattr(args, "state_dir", None)
+                 else service.default_state_dir())
     if args.verb == "serve":
-        service.serve(args.host, args.port, state_dir)
+        service.serve(args.host, args.port, state_dir, args.snapshot)
     elif args.verb == "build":
         service.build(state_dir, args.item)
     elif args.verb == "env":
@@ -53,7 +68,15 @@ def _mirror(args: argparse.Namespace) -> int:
         command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
         if not command:
             raise MirrorError("Name a command to run, e.g. satlesson mirror run -- jupyter lab")
-        return service.run_with_mirror(command, args.port, state_dir)
+        return service.run_with_mirror(command, args.port, state_dir, args.snapshot)
+    elif args.verb == "record":
+        from satlesson.mirror.recorded.recorder import record, summary
+
+        command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        if not command:
+            raise MirrorError("Name a command to record, e.g. satlesson mirror record --out "
+                              "snapshot -- jupyter-book build .")
+        print(summary(record(args.out, command, args.upstream, args.port), args.out))
     return 0
 
 

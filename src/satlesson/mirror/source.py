@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
 FileEntry = dict[str, Any]  # at least "protected": bool; the rest is the source's own
+Answer = dict[str, Any]  # "status", "content_type", "body" (upstream's JSON text)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Api:
     title: str
     collections: Callable[[], list[dict]]
     items: Callable[[], list[dict]]
+    # A recorded snapshot answers the requests it saw exactly as upstream did (a count of all
+    # matches, say, which pgstac cannot know); None, or no answer, leaves the request to pgstac.
+    answer: Callable[[str, str, str, bytes], Answer | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,10 @@ class UpstreamApi:
         return "/" + self.url.removeprefix("https://")
 
     def with_content(self, collections: Callable[[], list[dict]],
-                     items: Callable[[], list[dict]]) -> Api:
-        return Api(self.dbname, self.landing_id, self.mount, self.title, collections, items)
+                     items: Callable[[], list[dict]],
+                     answer: Callable[[str, str, str, bytes], Answer | None] | None = None) -> Api:
+        return Api(self.dbname, self.landing_id, self.mount, self.title, collections, items,
+                   answer)
 
 
 UPSTREAM_APIS: tuple[UpstreamApi, ...] = (

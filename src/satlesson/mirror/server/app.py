@@ -74,11 +74,45 @@ def _stac_app(api: Api) -> FastAPI:
     stac_api.client.title = api.title
     stac_api.client.description = settings.stac_fastapi_description
     app = stac_api.app
+    if api.answer is not None:  # inside UpstreamShape, which points their hrefs at the mirror
+        app.add_middleware(RecordedAnswers, answer=api.answer)
     key_order = {item["id"]: {"properties": list(item["properties"]),
                               "assets": list(item["assets"])} for item in api.items()}
     app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order,
                        collection_order=[c["id"] for c in api.collections()])
     return app
+
+
+class RecordedAnswers:
+    """Answer a request the recording saw with upstream's answer to it; pass the rest on."""
+
+    def __init__(self, app: ASGIApp,
+                 answer: Callable[[str, str, str, bytes], dict[str, Any] | None]) -> None:
+        self.app = app
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        while not messages or messages[-1].get("more_body"):
+            messages.append(await receive())
+            if messages[-1]["type"] != "http.request":
+                break
+        body = b"".join(m.get("body", b"") for m in messages)
+        found = self.answer(scope["method"], scope["path"], scope["query_string"].decode(), body)
+        if found is not None:
+            response = Response(found["body"], found["status"],
+                                media_type=found["content_type"] or "application/json")
+            await response(scope, receive, send)
+            return
+        pending = iter(messages)
+
+        async def replay() -> Message:
+            return next(pending, None) or await receive()
+
+        await self.app(scope, replay, send)
 
 
 class UpstreamShape:

@@ -1,0 +1,99 @@
+"""A recorded snapshot as a mirror source: ``satlesson mirror serve --snapshot DIR``.
+
+Collections and items go into pgstac like the synthetic ones, and the requests made while
+recording get upstream's exact answers. Files read whole come back as recorded. Any other
+file is rebuilt once, at its original size and layout, from the byte ranges read: for a COG
+its header and tiles stay at their offsets and the tiles never read are marked absent, so GDAL
+reads them as nodata; unread bytes of other files are zeros. Files never read are a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from satlesson.mirror.recorded import snapshot, tiff
+from satlesson.mirror.source import UPSTREAM_APIS, Answer, Api, FileEntry
+
+
+@cache
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+class RecordedSource:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        self.manifest = snapshot.read_manifest(self.folder)
+        self.id: str = self.manifest["id"]
+        apis = []
+        for api in UPSTREAM_APIS:
+            if api.dbname in self.manifest["apis"]:
+                where = self.folder / "apis" / api.dbname
+                answers = _load(where / "answers.json")
+
+                def answer(method: str, path: str, query: str, body: bytes,
+                           answers: dict[str, Answer] = answers) -> Answer | None:
+                    return answers.get(snapshot.request_key(method, path, query, body))
+
+                apis.append(api.with_content(lambda w=where: _load(w / "collections.json"),
+                                             lambda w=where: _load(w / "items.json"), answer))
+        self.apis: tuple[Api, ...] = tuple(apis)
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "recorded", "version": self.id, "recorded": self.manifest["recorded"]}
+
+    def file(self, url: str) -> FileEntry | None:
+        entry = self.manifest["files"].get(url)
+        return {**entry, "url": url} if entry else None
+
+    def _built(self, entry: FileEntry, cache_dir: Path) -> Path:
+        return cache_dir / "recorded" / self.id / entry["stored"].removesuffix(".ranges")
+
+    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
+        if entry["whole"]:
+            return self.folder / entry["stored"]
+        built = self._built(entry, cache_dir)
+        return built if built.exists() else None
+
+    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
+        dest = self._built(entry, cache_dir)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "r+b") as out, (self.folder / entry["stored"]).open("rb") as parts:
+                out.truncate(entry["size"])  # a sparse file: unread bytes take no disk space
+                have = [(lo, hi) for lo, hi in entry["ranges"]]
+                for lo, hi in have:
+                    out.seek(lo)
+                    out.write(parts.read(hi - lo))
+                if entry.get("tiff"):
+                    _mark_absent_tiles(out, have)
+            os.chmod(name, 0o644)
+            os.replace(name, dest)
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return dest
+
+    def missing(self, host: str, path: str) -> str:
+        return (f"No file at /{host}/{path} in the recorded snapshot {self.id}: it was not read "
+                "while recording.")
+
+
+def _mark_absent_tiles(out: Any, have: list[tuple[int, int]]) -> None:
+    def read(offset: int, length: int) -> bytes:
+        out.seek(offset)
+        return out.read(length)
+
+    try:
+        _, ifds = tiff.parse(read)
+    except (ValueError, KeyError, struct.error):
+        return  # not a TIFF we can read: its unread bytes stay zeros
+    for position, data in tiff.absent_tile_patches(ifds, have):
+        out.seek(position)
+        out.write(data)
