@@ -195,7 +195,7 @@ def test_a_changed_catalog_is_named_in_plain_words(changed_catalog: str) -> None
     rows = _rows(result.stdout)
     assert rows["scenes"] == ["12", "13", "yes"]
     assert rows["scene-ids"] == ["12 IDs", "13 IDs", "yes"]
-    assert rows["newest-scene-cloud-cover"] == ["0.955362", "5", "yes"]
+    assert rows["cloud-covers"] == ["12 scenes", "13 scenes", "yes"]
     assert rows["clear-scenes"] == ["11", "12", "yes"]
     assert rows["after-scene"] == [CLOUDIER, "S2B_35SNA_20230822_0_L2A", "yes"]
     # The page says the all-time count grows: growth is shown but is not drift.
@@ -247,6 +247,9 @@ def test_an_unreachable_service_is_one_sentence_and_exit_2() -> None:
          ["scene S2B_35SNA_20230901_0_L2A is new"]),
         ("scene-ids", list(reversed(facts.FACTS["scene-ids"].snapshot)),
          ["the scenes come in a different order"]),
+        ("cloud-covers", {**facts.FACTS["cloud-covers"].snapshot,
+                          "S2B_35SNA_20230812_0_L2A": 3.5, "S2A_35SNA_20230901_0_L2A": 0.1},
+         ["the cloud cover of S2B_35SNA_20230812_0_L2A was 0.000487, now 3.5"]),
         ("red-clip-shape", (1, 1999, 1000),
          ["the shape of the clipped red band was (1, 2000, 1000), now (1, 1999, 1000)"]),
         ("least-cloudy-hls", None, ["the least cloudy HLS item was "

@@ -4,9 +4,10 @@ Each episode's facts live in a module of this package (one line per fact: name, 
 page shows, the words for a change, how to measure it). Episodes assert them in their hidden
 checks with :func:`check`; ``satlesson drift`` measures them all and compares.
 
-To add a fact, add one line to the episode's ``FACTS`` (and, if it needs a new search, a small
-query function beside the others), then call ``check("its-name", value)`` in the page's hidden
-check. A new episode's module is added to ``_EPISODES`` below.
+To add a fact, add one line to the episode's ``FACTS`` with ``count``, ``ids``, ``per_scene``
+or ``value`` from :mod:`satlesson.facts.base` (and, if it needs a new search, a small query
+function beside the others), then call ``check("its-name", value)`` in the page's hidden check.
+A new episode's module is added to ``_EPISODES`` below.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satlesson.facts.base import Fact, Services, count, ids, value
+from satlesson.facts.base import Fact, Services, count, ids, per_scene, value
 
 EARTH_SEARCH = "https://earth-search.aws.element84.com/v1"
 CMR_LPCLOUD = "https://cmr.earthdata.nasa.gov/stac/LPCLOUD"
@@ -22,20 +22,30 @@ HLS_POINT = {"type": "Point", "coordinates": [-73.97, 40.78]}  # Central Park
 HLS_PERIOD = "2021-02-01/2021-03-30"
 AUGUST_27 = "S2A_35SNA_20230827_0_L2A"  # the item whose metadata the page prints
 
-PERIOD_IDS = (
-    "S2A_35SNA_20230827_0_L2A",
-    "S2B_35SNA_20230822_0_L2A",
-    "S2A_35SNA_20230817_0_L2A",
-    "S2B_35SNA_20230812_0_L2A",
-    "S2A_35SNA_20230807_0_L2A",
-    "S2B_35SNA_20230802_0_L2A",
-    "S2A_35SNA_20230728_0_L2A",
-    "S2B_35SNA_20230723_0_L2A",
-    "S2A_35SNA_20230718_0_L2A",
-    "S2B_35SNA_20230713_0_L2A",
-    "S2A_35SNA_20230708_0_L2A",
-    "S2B_35SNA_20230703_0_L2A",
-)
+# The scenes of July-August 2023 newest first, as the page lists them, with their cloud cover.
+PERIOD_CLOUD_COVER = {
+    "S2A_35SNA_20230827_0_L2A": 0.955362,
+    "S2B_35SNA_20230822_0_L2A": 0.012907,
+    "S2A_35SNA_20230817_0_L2A": 0.031114,
+    "S2B_35SNA_20230812_0_L2A": 0.000487,
+    "S2A_35SNA_20230807_0_L2A": 0.274839,
+    "S2B_35SNA_20230802_0_L2A": 0.150612,
+    "S2A_35SNA_20230728_0_L2A": 0.452213,
+    "S2B_35SNA_20230723_0_L2A": 0.613045,
+    "S2A_35SNA_20230718_0_L2A": 0.007131,
+    "S2B_35SNA_20230713_0_L2A": 0.398712,
+    "S2A_35SNA_20230708_0_L2A": 0.061254,
+    "S2B_35SNA_20230703_0_L2A": 23.417581,
+}
+PERIOD_IDS = tuple(PERIOD_CLOUD_COVER)
+# The HLS items of February-March 2021 (whole percent), in the order the page sorts them.
+HLS_CLOUD_COVER = {
+    "HLS.L30.T18TWL.2021039T153324.v2.0": 4,
+    "HLS.L30.T18TWL.2021071T153309.v2.0": 12,
+    "HLS.L30.T18TWL.2021055T153318.v2.0": 36,
+    "HLS.L30.T18TWL.2021087T153254.v2.0": 58,
+    "HLS.L30.T18TWL.2021046T153933.v2.0": 97,
+}
 
 
 # --- the episode's queries (each runs once per drift run) ---------------------------------------
@@ -122,6 +132,10 @@ def hls_band_status(s: Services) -> int | None:
     return s.status(item.assets["B04"].href) if item is not None else None
 
 
+def cloud_covers(items: list[Any]) -> dict[str, Any]:
+    return {i.id: i.properties.get("eo:cloud_cover") for i in items}
+
+
 def _id(item: Any) -> str | None:
     return item.id if item is not None else None
 
@@ -143,10 +157,10 @@ FACTS: tuple[Fact, ...] = (
     ids("scene-ids", PERIOD_IDS, "", lambda s: [i.id for i in s.once(period_items)]),
     value("newest-scene", AUGUST_27, "the newest scene of July-August 2023",
           lambda s: _id((s.once(period_items) or [None])[0])),
+    per_scene("cloud-covers", PERIOD_CLOUD_COVER, "the cloud cover of {}",
+              lambda s: cloud_covers(s.once(period_items))),
     value("newest-scene-time", "2023-08-27T09:00:21.327000Z", f"the time of {AUGUST_27}",
           _august_27("datetime")),
-    value("newest-scene-cloud-cover", 0.955362, f"the cloud cover of {AUGUST_27}",
-          _august_27("eo:cloud_cover")),
     value("newest-scene-crs", "EPSG:32635", f"the CRS of {AUGUST_27}",
           lambda s: crs_code(s.once(august_27))),
     count("clear-scenes", 11, "clear scenes", lambda s: s.once(clear).matched()),
@@ -163,6 +177,8 @@ FACTS: tuple[Fact, ...] = (
     value("red-band-crs", "EPSG:32635", "the CRS of the red band", _red("crs")),
     value("red-clip-shape", (1, 2000, 1000), "the shape of the clipped red band", _red("clip")),
     count("hls-items", 5, "HLS items", lambda s: len(s.once(hls_items))),
+    per_scene("hls-cloud-covers", HLS_CLOUD_COVER, "the cloud cover of {}",
+              lambda s: cloud_covers(s.once(hls_items))),
     value("least-cloudy-hls", "HLS.L30.T18TWL.2021039T153324.v2.0", "the least cloudy HLS item",
           lambda s: _id(s.once(least_cloudy_hls))),
     value("hls-band-without-login", 401, "the HTTP status of the HLS band without a login",

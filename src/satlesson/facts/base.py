@@ -1,9 +1,10 @@
 """What a fact is, how a change in it is worded, and how the services are asked.
 
-A fact is one thing a page states about the live services: a count, a list of scene IDs or
-a single value. It holds the value the page shows (the snapshot the site was built from) and
-a function that measures it now. The same wording serves the episodes' hidden checks and
-``satlesson drift``, so a failed check in a live build and the drift report say the same.
+A fact is one thing a page states about the live services: a count, a list of scene IDs, one
+value per scene, or a single value. It holds the value the page shows (the snapshot the site
+was built from) and a function that measures it now. The same wording serves the episodes'
+hidden checks and ``satlesson drift``, so a failed check in a live build and the drift report
+say the same.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
-Kind = Literal["count", "ids", "value"]
+Kind = Literal["count", "ids", "per-scene", "value"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class Fact:
             return self._count_changes(now)
         if self.kind == "ids":
             return self._id_changes(list(now) if now is not None else [])
+        if self.kind == "per-scene":
+            # Scenes that came or went are the business of the "ids" facts; here only the
+            # values of scenes that are still there.
+            now = now or {}
+            return [f"{self.label.format(i)} was {show(old)}, now {show(now[i])}"
+                    for i, old in self.snapshot.items() if i in now and not _same(now[i], old)]
         if _same(now, self.snapshot):
             return []
         return [f"{self.label} was {show(self.snapshot)}, now {show(now)}"]
@@ -76,6 +83,13 @@ def ids(name: str, snapshot: Sequence[str], label: str,
     return Fact(name, tuple(snapshot), label, measure, "ids")
 
 
+def per_scene(name: str, snapshot: dict[str, Any], label: str,
+              measure: Callable[[Services], Any]) -> Fact:
+    """One value for each scene, worded "the cloud cover of X was 0.96, now 5" (``label`` has a
+    ``{}`` for the scene ID). Scenes that came or went are left to an ``ids`` fact."""
+    return Fact(name, dict(snapshot), label, measure, "per-scene")
+
+
 def value(name: str, snapshot: Any, label: str, measure: Callable[[Services], Any]) -> Fact:
     """One value, worded "the cloud cover of X was 0.96, now 5" (``label`` names the value)."""
     return Fact(name, snapshot, label, measure, "value")
@@ -91,8 +105,10 @@ def show(value: Any) -> str:
     """A value as the table and the messages print it."""
     if value is None:
         return "none"
-    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return f"{len(value)} IDs"
+    if isinstance(value, dict):
+        return f"{len(value)} scenes"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
