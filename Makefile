@@ -4,11 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site site-live test deps bench lint clean
+.PHONY: site site-live snapshot test deps bench lint clean
+
+# A recorded snapshot folder (see `make snapshot`); empty: the mirror's synthetic snapshot.
+SNAPSHOT ?=
 
 ## site: build the lesson into _build/html, executing every episode against the offline mirror
+## (serving the recorded snapshot in SNAPSHOT=DIR when given)
 site: deps
-	$(BIN)/satlesson mirror run -- $(BIN)/jupyter-book build . --builder html -W --keep-going
+	$(BIN)/satlesson mirror run $(if $(SNAPSHOT),--snapshot $(SNAPSHOT)) -- \
+		$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 ## site-live: the same build against the real online services, into _build/live/_build/html
 ## (needs internet, and an Earthdata Login in ~/.netrc for the protected-file cells). It starts
@@ -17,6 +22,13 @@ site: deps
 site-live: deps
 	env -u SATLESSON_MIRROR -u IPYTHONDIR -u NETRC \
 		$(BIN)/jupyter-book build . --builder html -W --keep-going --path-output _build/live
+
+## snapshot: record what the episodes read from the real services into SNAPSHOT=DIR (needs
+## internet and an Earthdata Login in ~/.netrc); `make site SNAPSHOT=DIR` then builds offline
+snapshot: deps
+	@test -n "$(SNAPSHOT)" || { echo "usage: make snapshot SNAPSHOT=DIR"; exit 2; }
+	env -u NETRC $(BIN)/satlesson mirror record --out $(SNAPSHOT) -- \
+		$(BIN)/jupyter-book build . --builder html -W --keep-going --path-output _build/record
 
 ## test: the whole suite (lint, lesson checks, unit, mirror, episode and page tests)
 test: deps
@@ -28,6 +40,7 @@ test: deps
 bench: deps
 	$(BIN)/python scripts/bench_clip.py
 	$(BIN)/python scripts/bench_build.py
+	$(BIN)/python scripts/bench_record.py
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh

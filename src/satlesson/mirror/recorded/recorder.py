@@ -11,7 +11,6 @@ COG headers are completed from upstream, and the snapshot folder is put in place
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -104,9 +103,16 @@ class Recording:
         self.files: dict[str, FileLog] = {}
         self.session = requests.Session()
         self.session.trust_env = False  # forward exactly what the command sent: no netrc, proxies
+        # Known from the start, so a build being recorded can already name its outputs' source.
+        self.started = datetime.now(UTC).replace(microsecond=0)
+        self.id = f"{self.started:%Y%m%dT%H%M%SZ}"
         (staging / ".spool").mkdir()
 
     # --- addresses ---------------------------------------------------------------------------
+
+    @property
+    def recorded(self) -> str:
+        return self.started.isoformat().replace("+00:00", "Z")
 
     def fetch_url(self, url: str) -> str:
         """Where to fetch ``https://HOST/PATH?QUERY`` from."""
@@ -232,12 +238,11 @@ class Recording:
         stored = sum(f["stored_bytes"] for f in files.values())
         json_bytes = sum(p.stat().st_size for p in (self.staging / "apis").rglob("*.json")) \
             if apis else 0
-        recorded = datetime.now(UTC).replace(microsecond=0)
         manifest: dict[str, Any] = {
             "format": snapshot.FORMAT,
             "kind": "recorded",
-            "id": "",
-            "recorded": recorded.isoformat().replace("+00:00", "Z"),
+            "id": self.id,
+            "recorded": self.recorded,
             "upstream": self.upstream or "https://HOST/PATH (the live services)",
             "command": " ".join(command),
             "apis": apis,
@@ -248,8 +253,6 @@ class Recording:
                 "api_json_bytes": json_bytes,
             },
         }
-        digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
-        manifest["id"] = f"{recorded:%Y%m%dT%H%M%SZ}-{digest[:8]}"
         snapshot.write_json(self.staging / snapshot.MANIFEST, manifest)
         return manifest
 
@@ -297,6 +300,8 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
         return JSONResponse({
             "description": "satlesson recorder: https://HOST/PATH is relayed at /HOST/PATH",
             "upstream": rec.upstream or "the live services",
+            # What a build run through the recorder will be replayed from.
+            "snapshot": {"kind": "recorded", "version": rec.id, "recorded": rec.recorded},
         })
 
     async def relay(request: Request) -> Response:

@@ -161,6 +161,9 @@ def running(port: int | None = None, state_dir: Path | None = None,
     cmd = [sys.executable, "-m", "satlesson", "mirror", "serve", "--port", str(port),
            "--state-dir", str(state_dir)]
     if snapshot is not None:
+        from satlesson.mirror.recorded.snapshot import read_manifest
+
+        read_manifest(Path(snapshot))  # a wrong folder is one sentence here, not a child's log
         cmd += ["--snapshot", str(Path(snapshot).resolve())]
     state_dir.mkdir(parents=True, exist_ok=True)
     # A file, not a pipe: nobody reads a pipe while the mirror runs, and a full one blocks it.
