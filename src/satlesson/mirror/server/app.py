@@ -26,17 +26,22 @@ import anyio
 # stac-fastapi builds default Settings at import, which warns about default titles; ours are set.
 logging.getLogger("stac_fastapi.types.config").setLevel(logging.ERROR)
 
+from asyncpg.exceptions import DataError, RaiseError  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from stac_fastapi.pgstac.app import instantiate_api  # noqa: E402
 from stac_fastapi.pgstac.config import PostgresSettings, Settings  # noqa: E402
+from stac_fastapi.pgstac.core import CoreCrudClient  # noqa: E402
 from stac_fastapi.pgstac.db import close_db_connection, connect_to_db  # noqa: E402
+from stac_fastapi.pgstac.models.extensions import Extensions  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import FileResponse, JSONResponse, Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
+from satlesson.mirror.server.guard import SearchGuard, bad_request  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
+from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
 from satlesson.mirror.source import Api, Source  # noqa: E402
 from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS  # noqa: E402
 
@@ -53,7 +58,16 @@ def write_netrc(state_dir: Path) -> Path:
     return path
 
 
+class UpstreamClient(CoreCrudClient):
+    """Claims exactly the conformance classes upstream advertises (set as the base classes),
+    not the union stac-fastapi derives from its extensions' defaults."""
+
+    def conformance_classes(self) -> list[str]:
+        return list(self.base_conformance_classes)
+
+
 def _stac_app(api: Api) -> FastAPI:
+    upstream = UPSTREAMS[api.mount]
     settings = Settings(
         prefix_path=api.mount,
         openapi_url=f"{api.mount}/api",
@@ -62,22 +76,36 @@ def _stac_app(api: Api) -> FastAPI:
         stac_fastapi_description=f"Offline mirror of {api.title} for the satlesson lesson",
         stac_fastapi_landing_id=api.landing_id,
         stac_fastapi_version="1.0.0",
+        # Only what upstream supports: no CQL2 filter, no collection search, no free text.
+        enabled_extensions=list(upstream.extensions),
     )
 
     @asynccontextmanager
     async def no_lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield  # Dispatch sends lifespan events to the file app, which opens these pools
 
-    stac_api = instantiate_api(settings=settings, lifespan=no_lifespan)
+    stac_api = instantiate_api(client=UpstreamClient, settings=settings,
+                               extensions=Extensions(settings=settings), lifespan=no_lifespan)
     # The client took its landing-page fields from process-wide defaults: give it ours.
     stac_api.client.landing_page_id = api.landing_id
     stac_api.client.title = api.title
     stac_api.client.description = settings.stac_fastapi_description
+    stac_api.client.base_conformance_classes = list(upstream.conformance)
     app = stac_api.app
-    if api.answer is not None:  # inside UpstreamShape, which points their hrefs at the mirror
-        app.add_middleware(RecordedAnswers, answer=api.answer)
+
+    async def invalid_input(request: Request, exc: Exception) -> Response:
+        # pgstac raises these for input it cannot use (a made-up paging token, a value of
+        # the wrong type): the request's fault, not the server's.
+        return bad_request(str(exc).strip() or "The request cannot be answered.")
+
+    app.add_exception_handler(RaiseError, invalid_input)
+    app.add_exception_handler(DataError, invalid_input)
     key_order = {item["id"]: {"properties": list(item["properties"]),
                               "assets": list(item["assets"])} for item in api.items()}
+    app.add_middleware(SearchGuard, upstream=upstream)
+    if api.answer is not None:  # inside UpstreamShape, which points their hrefs at the mirror;
+        # outside SearchGuard, so a recorded request is looked up as the client sent it
+        app.add_middleware(RecordedAnswers, answer=api.answer)
     app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order,
                        collection_order=[c["id"] for c in api.collections()])
     return app
