@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -193,4 +194,20 @@ def test_a_failed_command_writes_nothing(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "exited with status 3" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_recording_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "snapshot"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "satlesson", "mirror", "record", "--out", str(out), "--",
+         sys.executable, "-c", "import time; time.sleep(60)"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stderr is not None
+    assert "[record] running" in proc.stderr.readline()  # the command is under way
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.strip() == f"satlesson: Interrupted: nothing was recorded and {out} is unchanged."
     assert list(tmp_path.iterdir()) == []

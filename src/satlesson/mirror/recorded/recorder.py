@@ -43,9 +43,11 @@ from satlesson.mirror.urls import DEFAULT_HOST, MIRRORED_HOSTS
 CHUNK = 256 * 1024
 HEADER_BYTES = 16384  # what GDAL reads first of a remote TIFF: kept for every TIFF touched
 TIMEOUT = (10, 300)  # connect, read (seconds)
-FORWARDED_REQUEST = ("range", "authorization", "content-type", "accept", "user-agent")
+FORWARDED_REQUEST = ("range", "authorization", "cookie", "content-type", "accept",
+                     "user-agent")
 RELAYED_RESPONSE = ("content-type", "content-range", "accept-ranges", "last-modified", "etag",
                     "www-authenticate", "cache-control")
+_COOKIE_DOMAIN = re.compile(r";\s*domain=[^;]*", re.IGNORECASE)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -323,6 +325,9 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
             return JSONResponse({"code": "BadGateway",
                                  "description": f"The recorder could not fetch {url}: {exc}"}, 502)
         out_headers = {k: upstream.headers[k] for k in RELAYED_RESPONSE if k in upstream.headers}
+        # Login sessions (Earthdata's cookie) must stick to the recorder's address, not upstream's.
+        cookies = [(b"set-cookie", _COOKIE_DOMAIN.sub("", c).encode())
+                   for c in upstream.raw.headers.getlist("set-cookie")]
         if "location" in upstream.headers:
             location = rec.canonical(upstream.headers["location"].encode())
             out_headers["location"] = rec.relayed(location, base).decode()
@@ -333,13 +338,14 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
             if api is None:  # a file's error answer: relayed, not kept
                 if upstream.status_code == 401 and "authorization" not in request.headers:
                     rec.file(url).protected = True
-                return Response(content, upstream.status_code, out_headers)
+                return _with(Response(content, upstream.status_code, out_headers), cookies)
             content = rec.canonical(content)
             if 200 <= upstream.status_code < 300:
                 key = snapshot.request_key(request.method, request.url.path, query, body)
                 rec.note_api(api, key, upstream.status_code,
                              upstream.headers.get("content-type", ""), content)
-            return Response(rec.relayed(content, base), upstream.status_code, out_headers)
+            return _with(Response(rec.relayed(content, base), upstream.status_code, out_headers),
+                         cookies)
         # A file: relay its bytes as they come, keeping each chunk at its offset.
         log = rec.file(url)
         offset, total = _size(upstream)
@@ -351,14 +357,19 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
             out_headers["content-length"] = upstream.headers["content-length"]
         if request.method == "HEAD":
             upstream.close()
-            return Response(b"", upstream.status_code, out_headers)
-        return StreamingResponse(_relay_bytes(rec, upstream, url, offset),
-                                 upstream.status_code, out_headers)
+            return _with(Response(b"", upstream.status_code, out_headers), cookies)
+        return _with(StreamingResponse(_relay_bytes(rec, upstream, url, offset),
+                                       upstream.status_code, out_headers), cookies)
 
     routes = [Route("/", index),
               Route("/{host:str}/{path:path}", relay,
                     methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])]
     return Starlette(routes=routes)
+
+
+def _with(response: Response, cookies: list[tuple[bytes, bytes]]) -> Response:
+    response.raw_headers.extend(cookies)
+    return response
 
 
 async def _relay_bytes(rec: Recording, upstream: requests.Response, url: str,

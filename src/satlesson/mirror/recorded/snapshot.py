@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -52,7 +53,10 @@ def request_key(method: str, path: str, query: str, body: bytes) -> str:
 
 def write_json(path: Path, doc: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    text = json.dumps(doc, indent=1, ensure_ascii=False)
+    # A byte range on one line: [start, end] rather than four.
+    text = re.sub(r"\[\s+(\d+),\s+(\d+)\s+\]", r"[\1, \2]", text)
+    path.write_text(text + "\n")
 
 
 def read_manifest(folder: Path) -> Json:
