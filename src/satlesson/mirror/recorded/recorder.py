@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -223,7 +224,10 @@ class Recording:
             looks_tiff = tiff.is_tiff(head) or (not head and (
                 "tiff" in (log.content_type or "") or url.lower().endswith((".tif", ".tiff"))))
             if looks_tiff and log.size and not tiff.covered(log.ranges(), 0, log.size):
-                self.complete_header(url, log)
+                try:
+                    self.complete_header(url, log)
+                except (ValueError, struct.error):  # not a TIFF after all: unread bytes are zeros
+                    looks_tiff = False
             files[url] = self._store(url, log, looks_tiff)
         apis = {}
         for api in UPSTREAM_APIS:

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.recorded import snapshot, tiff
 from satlesson.mirror.source import UPSTREAM_APIS, Answer, Api, FileEntry
 
@@ -31,6 +32,11 @@ class RecordedSource:
         self.folder = folder.resolve()
         self.manifest = snapshot.read_manifest(self.folder)
         self.id: str = self.manifest["id"]
+        for url, entry in self.manifest["files"].items():
+            stored = (self.folder / entry["stored"]).resolve()
+            if not stored.is_relative_to(self.folder) or not stored.is_file():
+                raise MirrorError(f"The recorded snapshot in {self.folder} is incomplete: "
+                                  f"{entry['stored']} (for {url}) is missing.")
         apis = []
         for api in UPSTREAM_APIS:
             if api.dbname in self.manifest["apis"]:
