@@ -357,8 +357,8 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
         log.content_type = upstream.headers.get("content-type", log.content_type)
         if "authorization" in request.headers:
             log.authorization = request.headers["authorization"]
-        if "content-length" in upstream.headers:
-            out_headers["content-length"] = upstream.headers["content-length"]
+        if "content-length" in upstream.headers and "content-encoding" not in upstream.headers:
+            out_headers["content-length"] = upstream.headers["content-length"]  # requests decodes
         if request.method == "HEAD":
             upstream.close()
             return _with(Response(b"", upstream.status_code, out_headers), cookies)

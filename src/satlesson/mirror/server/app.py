@@ -2,7 +2,8 @@
 
 Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
 - the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths; their JSON is
-  reshaped on the way out (hrefs into the mirror, upstream key order);
+  reshaped on the way out (hrefs into the mirror, upstream key order); a recorded snapshot
+  answers the requests it saw with upstream's own answers (``RecordedAnswers``);
 - asset files are served by ``FileResponse`` (206 for Range requests) from the snapshot
   source (``mirror/source.py``: synthetic, rendered on first request, or recorded). Only the
   files the source advertises exist: any other path is a 404, so nothing outside the snapshot
