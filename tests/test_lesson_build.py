@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 import satlesson
+from satlesson.lesson import datasource
 from satlesson.lesson.sphinxext import PACKAGE, helper_digest, helper_files
 
 FIXTURE = Path(__file__).parent / "lesson_fixtures" / "book"
@@ -344,3 +345,15 @@ def test_extension_does_not_import_the_mirror() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=env)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("snapshot", "message"), [
+    ({"kind": "recorded", "version": "2026.10.1"}, "without a valid recording date"),
+    ({"kind": "replayed", "version": "1"}, "a snapshot this lesson does not know"),
+    ({"kind": "synthetic"}, "a snapshot this lesson does not know"),
+])
+def test_a_mirror_index_the_notice_cannot_word_is_an_error(snapshot: dict[str, str],
+                                                          message: str) -> None:
+    with mirror_index(snapshot) as base, pytest.raises(datasource.DataSourceError) as error:
+        datasource.ask_mirror(base)
+    assert message in str(error.value)

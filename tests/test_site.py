@@ -90,6 +90,16 @@ def test_episode_page_shows_executed_outputs(site: Path) -> None:
     assert (site / "episodes" / "01-access-satellite-imagery.ipynb").exists()
 
 
+def test_every_episode_names_the_synthetic_snapshot(site: Path) -> None:
+    pages = sorted((site / "episodes").glob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        html = page.read_text()
+        assert html.count('class="satlesson-data-notice satlesson-data-synthetic') == 1, page
+        assert f"Synthetic data (snapshot {SNAPSHOT_VERSION})" in html, page
+    assert "satlesson-data-notice" not in (site / "index.html").read_text()
+
+
 def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
     nav = (site / "index.html").read_text()
     for page in ("setup.html", EPISODE, "keypoints.html", "reference.html", "figures.html",

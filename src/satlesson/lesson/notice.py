@@ -6,6 +6,8 @@ synthetic snapshot would pass its images off as real Sentinel-2 scenes.
 
 from __future__ import annotations
 
+from datetime import date
+
 from docutils import nodes
 from sphinx.application import Sphinx
 
@@ -15,8 +17,8 @@ from satlesson.lesson.datasource import DataSource
 CONFIG = "satlesson_data_source"  # set once per build by sphinxext.detect_data_source
 
 
-def _day(value: object) -> str:
-    return f"{value:%-d %B %Y}"
+def _day(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else "an unknown date"
 
 
 def wording(source: DataSource) -> tuple[str, str]:
