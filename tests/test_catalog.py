@@ -545,8 +545,9 @@ def test_advertised_files_cover_every_asset(
     items = s2_items + hls_items + catalog.dem_items()
     hrefs = [a["href"] for i in items for a in i["assets"].values()]
     assert len(hrefs) == len(set(hrefs))
-    assert sorted(files) == sorted(hrefs)
-    assert len(files) == 35 * len(S2_SCENES) + 17 * len(HLS_SCENES) + 3
+    truth_url = "https://satlesson.invalid/truth/rhodes-2023-burn-scar.json"
+    assert sorted(files) == sorted([*hrefs, truth_url])
+    assert len(files) == 35 * len(S2_SCENES) + 17 * len(HLS_SCENES) + 3 + 1
     keys = {"kind", "item_id", "asset_key", "scene", "shape", "transform", "epsg", "protected"}
     for entry in files.values():
         # Only HLS bands carry a dtype: the generator needs it for the angle bands.

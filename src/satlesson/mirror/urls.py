@@ -16,8 +16,11 @@ SENTINEL_COGS = "sentinel-cogs.s3.us-west-2.amazonaws.com"
 CMR = "cmr.earthdata.nasa.gov"
 LPDAAC = "data.lpdaac.earthdatacloud.nasa.gov"
 COP_DEM_30 = "copernicus-dem-30m.s3.amazonaws.com"
+# Not an upstream host (.invalid never resolves): documents only the mirror has, such as the
+# synthetic snapshot's ground truth.
+TRUTH_HOST = "satlesson.invalid"
 
-MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, CMR, LPDAAC, COP_DEM_30)
+MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, CMR, LPDAAC, COP_DEM_30, TRUTH_HOST)
 
 EARTH_SEARCH_API = f"https://{EARTH_SEARCH}/v1"
 CMR_LPCLOUD_API = f"https://{CMR}/stac/LPCLOUD"

@@ -3,12 +3,17 @@
 Every raster is built the same way, which is what keeps a 10980² band to a few seconds:
 
 1. Scene-independent fields on a coarse 60 m grid (1830², cached per process): land from the
-   GSHHG polygon in ``satlesson/data``, vegetation / bare / urban fractions, the burn scar's
-   spread order.
+   GSHHG polygon in ``satlesson/data``, vegetation / bare / urban fractions and the kind of
+   vegetation (scrub, maquis, forest), the 2023 burn scar from its outline in
+   ``satlesson/data`` with its severity and the order in which it burnt.
 2. Per-scene fields on the same grid (cached for a few scenes): clouds sized to
-   ``eo:cloud_cover``, their shadows, cirrus, how much of the scar has burnt.
-3. Per band, the coarse land and sea reflectance are mixed from those fields (cheap at 60 m),
-   then upsampled bilinearly strip by strip to the band's grid. Coastlines are re-sharpened
+   ``eo:cloud_cover``, their shadows cast away from the item's sun azimuth and elevation,
+   cirrus, the share of char in each burnt cell (chosen so that the cell's NBR drops by its
+   severity), and the NDVI that the scene classification (SCL) follows.
+3. Per band, the coarse land and sea reflectance are mixed from those fields and the cover
+   types' spectra (cheap at 60 m), then upsampled bilinearly strip by strip to the band's
+   grid. Every band, the true-colour image and the previews come from the same mix, so NDVI,
+   NBR and the SCL agree at 10, 20 and 60 m (``truth.py`` states what the scar should measure). Coastlines are re-sharpened
    with a seeded texture, and the same texture (tiled in ground metres, so 10 m and 20 m
    bands see the same ground) adds surface detail.
 4. Strips go straight into GDAL's in-memory dataset that the COG driver copies from, so no
@@ -75,15 +80,29 @@ DEFLATE_LEVEL = 1
 # ---------------------------------------------------------------------------------------------
 
 S2_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12")
+# Surface reflectance at the band centres, rounded typical values (not measurements) for the
+# cover types a learner meets on Rhodes in July-August; every band, the TCI and the previews
+# are mixed from these, so NDVI, NBR and the SCL agree across 10, 20 and 60 m. The shapes
+# follow the USGS Spectral Library Version 7 (Kokaly et al. 2017, doi:10.5066/F7RR1WDJ):
+# vegetation's red well and NIR plateau with SWIR water absorption, brighter soil and rock
+# rising into the SWIR, char dark in the visible and NIR with the SWIR higher than the NIR;
+# burnt against unburnt as in Huang et al. 2016, "Separability Analysis of Sentinel-2A MSI
+# Data for Burned Area Discrimination", Remote Sens. 8(10), 873, doi:10.3390/rs8100873.
+# "scrub" is phrygana, the low sparse scrub of dry slopes. Pure spectra give (summer): NDVI
+# forest 0.75, maquis 0.61, scrub 0.38, bare 0.13, urban 0.14, water -0.5, fresh char 0.14;
+# NBR forest 0.59, maquis 0.36, scrub 0.08, bare -0.04, char -0.33. Pixels mix them with soil
+# and rock, so the island's values are a little lower.
 S2_SPECTRA: dict[str, tuple[float, ...]] = {
     #          B01    B02    B03    B04    B05    B06    B07    B08    B8A    B09    B11    B12
     "water": (0.060, 0.050, 0.035, 0.015, 0.010, 0.007, 0.006, 0.005, 0.004, 0.003, 0.002, 0.001),
-    "veg": (0.030, 0.035, 0.060, 0.040, 0.090, 0.200, 0.250, 0.280, 0.290, 0.260, 0.180, 0.090),
-    "bare": (0.080, 0.100, 0.150, 0.200, 0.225, 0.250, 0.265, 0.280, 0.290, 0.270, 0.350, 0.280),
-    "urban": (0.090, 0.110, 0.130, 0.150, 0.160, 0.170, 0.180, 0.190, 0.190, 0.180, 0.220, 0.200),
-    "burnt": (0.040, 0.045, 0.050, 0.060, 0.070, 0.080, 0.085, 0.090, 0.095, 0.085, 0.160, 0.140),
+    "forest": (0.025, 0.030, 0.050, 0.035, 0.075, 0.180, 0.225, 0.250, 0.260, 0.250, 0.140, 0.065),
+    "maquis": (0.030, 0.035, 0.055, 0.050, 0.090, 0.160, 0.190, 0.210, 0.220, 0.210, 0.190, 0.100),
+    "scrub": (0.050, 0.060, 0.085, 0.090, 0.130, 0.170, 0.190, 0.200, 0.210, 0.200, 0.250, 0.170),
+    "bare": (0.080, 0.100, 0.150, 0.200, 0.220, 0.240, 0.250, 0.260, 0.270, 0.260, 0.330, 0.280),
+    "urban": (0.090, 0.110, 0.130, 0.150, 0.160, 0.170, 0.180, 0.200, 0.200, 0.190, 0.220, 0.190),
+    "char": (0.040, 0.045, 0.055, 0.075, 0.080, 0.090, 0.095, 0.100, 0.110, 0.110, 0.190, 0.200),
     "cloud": (0.450, 0.450, 0.450, 0.460, 0.460, 0.470, 0.470, 0.470, 0.470, 0.400, 0.350, 0.250),
-}
+}  # fmt: skip
 S2_KEY_TO_BAND = {
     "coastal": "B01", "blue": "B02", "green": "B03", "red": "B04", "rededge1": "B05",
     "rededge2": "B06", "rededge3": "B07", "nir": "B08", "nir08": "B8A", "nir09": "B09",
@@ -95,13 +114,18 @@ HLS_REFLECTIVE = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B09")
 HLS_SPECTRA: dict[str, tuple[float, ...]] = {
     #          B01    B02    B03    B04    B05    B06    B07    B09
     "water": (0.045, 0.040, 0.040, 0.025, 0.012, 0.006, 0.004, 0.001),
-    "veg": (0.040, 0.045, 0.070, 0.070, 0.220, 0.200, 0.120, 0.002),  # dormant woods
+    "forest": (0.040, 0.045, 0.070, 0.070, 0.220, 0.200, 0.120, 0.002),  # dormant woods
+    "maquis": (0.045, 0.050, 0.075, 0.080, 0.210, 0.220, 0.140, 0.002),  # winter scrub
+    "scrub": (0.050, 0.055, 0.080, 0.090, 0.200, 0.240, 0.160, 0.002),  # winter grass
     "bare": (0.070, 0.085, 0.110, 0.140, 0.230, 0.290, 0.220, 0.002),
     "urban": (0.080, 0.090, 0.100, 0.110, 0.160, 0.180, 0.160, 0.002),
-    "burnt": (0.040, 0.045, 0.050, 0.060, 0.090, 0.160, 0.140, 0.002),
+    "char": (0.040, 0.045, 0.050, 0.060, 0.090, 0.160, 0.140, 0.002),
     "snow": (0.800, 0.800, 0.780, 0.750, 0.650, 0.080, 0.050, 0.003),
     "cloud": (0.500, 0.500, 0.500, 0.500, 0.520, 0.400, 0.280, 0.010),
-}
+}  # fmt: skip
+# Bands whose vegetation reflectance sags as the summer dries the leaves (the NIR plateau).
+NIR_BANDS = ("B06", "B07", "B08", "B8A", "B09")
+DRYING_PER_DAY = 0.0008  # NIR -4 % over 50 days: unburnt dNBR ~0.02 between 8 July and 27 Aug
 
 # (lon, lat, sigma metres, weight): town centres that get an urban fraction.
 RHODES_TOWNS = (
@@ -121,13 +145,20 @@ NYC_TOWNS = (
     (-74.420, 40.650, 8000.0, 0.4),  # Plainfield
 )
 
-# The 2023 Rhodes wildfire scar (synthetic outline): an irregular ~16 x 11 km ellipse along the
-# island's axis in its west-central part, lon ~27.74-27.92, lat ~36.12-36.21, overlapping the
-# lesson's clip box (x 560900-570900, y 3995000-4015000). The fire spreads from its NE end.
-SCAR_CENTRE = (574000.0, 4003000.0)
-SCAR_AXES = (8000.0, 5500.0)
-SCAR_ANGLE = math.radians(35.0)  # long axis, counter-clockwise from east
-SCAR_IGNITION = (580000.0, 4007000.0)
+# The 2023 Rhodes wildfire: outline and provenance in data/rhodes-2023-burn-scar.geojson.
+# Severity (dNBR against the same day unburnt) is spread over the scar so that the USGS classes
+# take the shares of the damage grades the Copernicus EMS mapped: 17.1 % slightly damaged ->
+# low (0.10-0.27), 74.6 % moderately -> split between moderate-low (0.27-0.44) and
+# moderate-high (0.44-0.66), 8.3 % highly damaged or destroyed -> high (> 0.66). Severity
+# grows away from the perimeter. The fire spread from the central mountains (ignition point
+# approximate).
+SCAR_FILE = "rhodes-2023-burn-scar.geojson"
+SCAR_IGNITION = (583500.0, 4006500.0)  # EPSG:32635, between Apollona and Laerma
+# (cumulative share of the scar, dNBR): the quantile function of the severity.
+SEVERITY_QUANTILES = ((0.0, 0.10), (0.1711, 0.27), (0.5442, 0.44), (0.9173, 0.66), (1.0, 0.88))
+USGS_CLASSES = (("low", 0.10, 0.27), ("moderate-low", 0.27, 0.44),
+                ("moderate-high", 0.44, 0.66), ("high", 0.66, 2.0))  # fmt: skip
+CLOUD_HEIGHT = 2000.0  # metres: where shadows fall follows from the sun's position
 
 
 @dataclass(frozen=True)
@@ -138,7 +169,7 @@ class Tile:
     land_file: str
     towns: tuple[tuple[float, float, float, float], ...]
     veg_bias: float  # shifts the vegetation / bare balance
-    has_scar: bool
+    has_scar: bool  # the tile holds the 2023 burn scar
     footprint: tuple[tuple[float, float], ...] | None  # lon/lat; west of it is no-data
 
 
@@ -184,10 +215,13 @@ class Base:
     """Scene-independent 60 m fields of one tile."""
 
     land: F32  # smoothed 0..1 land fraction
+    land01: NDArray[np.uint8]  # the land polygon, rasterized
     veg: F32  # cover fractions of a land cell: veg + bare + urban = 1
     bare: F32
     urban: F32
+    dense: F32  # 0 phrygana .. 0.5 maquis .. 1 forest: what kind of vegetation
     scar_order: F32  # 0..1 inside the scar (when it burns, by area rank), 2 outside
+    severity: F32  # inside the scar: dNBR to reach against unburnt ground, 0 outside
     west_cut: NDArray[np.float64] | None  # per 60 m row: easting of the swath's west edge
 
 
@@ -214,25 +248,41 @@ def base_fields(tile: Tile) -> Base:
         gy = np.exp(-0.5 * ((ys - cy) / sigma) ** 2).astype(np.float32)
         urban += weight * np.outer(gy, gx)
     urban = np.clip(urban * (1 + 0.4 * _smooth_noise(rng, (N, N), 2)), 0, 0.95)
-    veg = (veg * (1 - urban)).astype(np.float32)
-    bare = (1 - urban - veg).astype(np.float32)
+    dense = np.clip(0.5 + 0.45 * _smooth_noise(rng, (N, N), 10), 0, 1).astype(np.float32)
 
     scar_order = np.full((N, N), 2.0, np.float32)
+    severity = np.zeros((N, N), np.float32)
     if tile.has_scar:
-        xx, yy = np.meshgrid(xs - SCAR_CENTRE[0], ys - SCAR_CENTRE[1])
-        c, s = math.cos(SCAR_ANGLE), math.sin(SCAR_ANGLE)
-        u, v = (xx * c + yy * s) / SCAR_AXES[0], (-xx * s + yy * c) / SCAR_AXES[1]
-        wobble = 0.18 * _smooth_noise(rng, (N, N), 6) + 0.12 * _smooth_noise(rng, (N, N), 2)
-        inside = (np.hypot(u, v) + wobble < 1) & (land01 == 1)
+        doc = json.loads((DATA / SCAR_FILE).read_text())
+        scar = rasterio.features.rasterize(
+            [f["geometry"] for f in doc["features"]], out_shape=(N, N),
+            transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8",
+        ).astype(bool) & (land01 == 1)  # fmt: skip
+        # Pine forest and maquis burnt: the scar was densely vegetated before the fire.
+        cover = ndimage.gaussian_filter(scar.astype(np.float32), 3)
+        veg = np.maximum(veg, 0.95 * cover)
+        dense = np.maximum(dense, 0.9 * cover)
         spread = np.hypot(xs[None, :] - SCAR_IGNITION[0], ys[:, None] - SCAR_IGNITION[1])
         spread = spread / 1000 + 2.5 * _smooth_noise(rng, (N, N), 8)
-        ranks = np.argsort(np.argsort(spread[inside]))
-        scar_order[inside] = ranks / max(len(ranks) - 1, 1)
+        scar_order[scar] = _ranks(spread[scar])
+        # Severity: low along the perimeter, patchy inside, then mapped to the graded shares.
+        inland = np.minimum(ndimage.distance_transform_edt(scar) * CELL / 1500, 1)
+        score = 0.6 * inland + 0.4 * _smooth_noise(rng, (N, N), 4)
+        u, d = zip(*SEVERITY_QUANTILES, strict=True)
+        severity[scar] = np.interp(_ranks(score[scar]), u, d)
+    veg = (veg * (1 - urban)).astype(np.float32)
+    bare = (1 - urban - veg).astype(np.float32)
 
     west_cut = None
     if tile.footprint is not None:
         west_cut = _west_edge(tile, ys)
-    return Base(land, veg, bare, urban, scar_order, west_cut)
+    return Base(land, land01, veg, bare, urban, dense, scar_order, severity, west_cut)
+
+
+def _ranks(values: NDArray[Any]) -> NDArray[np.float32]:
+    """Each value's rank as a fraction 0..1."""
+    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+    return (ranks / max(len(ranks) - 1, 1)).astype(np.float32)
 
 
 def _west_edge(tile: Tile, ys: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -262,26 +312,69 @@ class SceneFields:
     cloud: F32  # opacity 0..1
     shadow: F32  # 0..1
     cirrus: F32  # extra reflectance-ish 0..1
-    burnt: F32  # 0..1 burn severity
+    burnt: F32  # 0..1: how much of a land cell's reflectance is char
+    ndvi: F32  # of the cloud-free ground: what the SCL's vegetation class follows
     snow: F32  # 0..1 (HLS winter scenes)
     gain: float  # per-scene brightness
-    veg_nir: float  # late-summer drying of the vegetation's NIR plateau
+    dried: float  # days of summer drying since 23 June
     aot: float
     wvp: float
 
 
-def _scene_key(scene: S2Scene | HLSScene) -> tuple[Tile, str, float, float, float, bool]:
+def _scene_key(scene: S2Scene | HLSScene
+               ) -> tuple[Tile, str, float, float, float, bool, float, float]:  # fmt: skip
     if isinstance(scene, S2Scene):
+        from satlesson.mirror.synthetic import catalog  # the item's own sun angles
+
+        p = catalog.s2_properties(scene)
         dried = (scene.day - date(2023, 6, 23)).days
-        return S2_TILE, scene.id, scene.cloud_cover, scene.burn_fraction, float(dried), False
+        return (S2_TILE, scene.id, scene.cloud_cover, scene.burn_fraction, float(dried), False,
+                p["view:sun_azimuth"], p["view:sun_elevation"])  # fmt: skip
     # Snow lay around New York through most of February 2021.
     snowy = date(2021, 2, 1) <= scene.when.date() <= date(2021, 2, 25)
-    return HLS_TILE, scene.id, float(scene.cloud_cover), 0.0, 0.0, snowy
+    azimuth, elevation = sun_position(scene.when, -74.35, 41.08)
+    return HLS_TILE, scene.id, float(scene.cloud_cover), 0.0, 0.0, snowy, azimuth, elevation
+
+
+def _spectrum(tile: Tile, band: str) -> dict[str, float]:
+    spectra = S2_SPECTRA if tile is S2_TILE else HLS_SPECTRA
+    i = (S2_BANDS if tile is S2_TILE else HLS_REFLECTIVE).index(band)
+    return {name: values[i] for name, values in spectra.items()}
+
+
+def _ground(tile: Tile, b: Base, band: str, dried: float) -> F32:
+    """Unburnt, cloud-free land reflectance of one band at 60 m."""
+    s = _spectrum(tile, band)
+    a = np.clip(2 * b.dense, 0, 1)
+    c = np.clip(2 * b.dense - 1, 0, 1)
+    veg = s["scrub"] + (s["maquis"] - s["scrub"]) * a + (s["forest"] - s["maquis"]) * c
+    if band in NIR_BANDS:
+        veg = veg * (1 - DRYING_PER_DAY * dried)
+    return (b.veg * veg + b.bare * s["bare"] + b.urban * s["urban"]).astype(np.float32)
+
+
+def _char_weight(tile: Tile, b: Base, burning: NDArray[np.bool_], dried: float) -> F32:
+    """Per cell, the share of char that lowers NBR (B08, B12) by the cell's severity."""
+    n0, s0 = _ground(tile, b, "B08", dried), _ground(tile, b, "B12", dried)
+    nc, sc = S2_SPECTRA["char"][S2_BANDS.index("B08")], S2_SPECTRA["char"][S2_BANDS.index("B12")]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (n0 - s0) / (n0 + s0) - b.severity  # the NBR to reach
+        w = (s0 * (1 + t) - n0 * (1 - t)) / ((nc - n0) * (1 - t) - (sc - s0) * (1 + t))
+    return np.where(burning, np.clip(np.nan_to_num(w), 0, 1), 0).astype(np.float32)
+
+
+def _shift(field: F32, rows: int, cols: int) -> F32:
+    """``field`` moved by whole cells (down, right), zeros shifted in."""
+    out = np.zeros_like(field)
+    h, w = field.shape
+    out[max(rows, 0) : h + min(rows, 0), max(cols, 0) : w + min(cols, 0)] = field[
+        max(-rows, 0) : h + min(-rows, 0), max(-cols, 0) : w + min(-cols, 0)]
+    return out
 
 
 @functools.lru_cache(maxsize=4)
-def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float,
-                 dried: float, snow: bool) -> SceneFields:  # fmt: skip
+def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float, dried: float,
+                 snow: bool, sun_azimuth: float, sun_elevation: float) -> SceneFields:  # fmt: skip
     """``burn`` is the burnt fraction of the scar; ``snow``: snow cover (HLS winter scenes)."""
     rng = np.random.default_rng(_seed("scene", item_id))
     b = base_fields(tile)
@@ -293,30 +386,44 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float,
         field = _smooth_noise(rng, (N, N), 3) + 1.2 * _smooth_noise(rng, (N, N), 30)
         threshold = float(np.quantile(field, 1 - cover))
         cloud = np.clip(0.5 + (field - threshold) / 0.6, 0, 1).astype(np.float32)
-        # Noon sun from the south: shadows fall ~1 km to the north-north-west.
-        shadow = np.zeros_like(cloud)
-        shadow[:-16, 6:] = cloud[16:, :-6]
-        shadow *= 1 - cloud
+        # Shadows fall away from the sun, CLOUD_HEIGHT / tan(elevation) from their clouds.
+        reach = CLOUD_HEIGHT / math.tan(math.radians(sun_elevation)) / CELL
+        east = -reach * math.sin(math.radians(sun_azimuth))
+        north = -reach * math.cos(math.radians(sun_azimuth))
+        shadow = _shift(cloud, -round(north), round(east)) * (1 - cloud)
     cirrus = np.zeros((N, N), np.float32)
     if cloud_cover > 5:
         veil = _smooth_noise(rng, (N, N), 40)
         cirrus = np.clip((veil - 1.0) * 0.5, 0, 0.4).astype(np.float32)
     burnt = np.zeros((N, N), np.float32)
     if burn > 0:
-        severity = 0.75 + 0.25 * np.clip(_smooth_noise(rng, (N, N), 3), -1, 1)
-        burnt = ((b.scar_order <= burn) * severity).astype(np.float32)
-        burnt = ndimage.gaussian_filter(burnt, 0.6)
+        burnt = _char_weight(tile, b, b.scar_order <= burn, dried)
+    # NDVI as the sensor sees it, thin cloud, cirrus and shadow included (Sen2Cor's view).
+    red, nir = (_burnt_ground(tile, b, band, dried, burnt) * (1 - 0.6 * shadow) * (1 - cloud)
+                + cloud * _spectrum(tile, band)["cloud"] + 0.15 * cirrus
+                for band in _NDVI_BANDS[tile.name])  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ndvi = np.nan_to_num((nir - red) / (nir + red)).astype(np.float32)
     snow_cover = np.zeros((N, N), np.float32)
     if snow:
         snow_cover = np.clip(0.7 + 0.3 * _smooth_noise(rng, (N, N), 10), 0, 1) * (1 - b.urban)
         snow_cover = snow_cover.astype(np.float32)
     return SceneFields(
-        cloud=cloud, shadow=shadow, cirrus=cirrus, burnt=burnt, snow=snow_cover,
-        gain=float(1 + 0.02 * rng.standard_normal()),
-        veg_nir=float(1 - 0.0015 * dried),
+        cloud=cloud, shadow=shadow, cirrus=cirrus, burnt=burnt, ndvi=ndvi, snow=snow_cover,
+        gain=float(1 + 0.02 * rng.standard_normal()), dried=dried,
         aot=float(0.09 + 0.08 * rng.random()),
         wvp=float(1.7 + 0.9 * rng.random()),
     )  # fmt: skip
+
+
+_NDVI_BANDS = {"35SNA": ("B04", "B08"), "18TWL": ("B04", "B05")}
+
+
+def _burnt_ground(tile: Tile, b: Base, band: str, dried: float, burnt: F32) -> F32:
+    ground = _ground(tile, b, band, dried)
+    if not burnt.any():
+        return ground
+    return (ground + (_spectrum(tile, band)["char"] - ground) * burnt).astype(np.float32)
 
 
 def _fields(scene: S2Scene | HLSScene) -> tuple[Tile, Base, SceneFields]:
@@ -327,13 +434,8 @@ def _fields(scene: S2Scene | HLSScene) -> tuple[Tile, Base, SceneFields]:
 def coarse_reflectance(scene: S2Scene | HLSScene, band: str) -> tuple[F32, F32]:
     """60 m (land, sea) surface reflectance of one band, clouds included."""
     tile, b, sf = _fields(scene)
-    spectra = S2_SPECTRA if tile is S2_TILE else HLS_SPECTRA
-    i = (S2_BANDS if tile is S2_TILE else HLS_REFLECTIVE).index(band)
-    s = {name: values[i] for name, values in spectra.items()}
-    veg = s["veg"] * (sf.veg_nir if band in ("B06", "B07", "B08", "B8A", "B09") else 1.0)
-    natural = b.veg * veg + b.bare * s["bare"]
-    land = natural * (1 - sf.burnt) + (b.veg + b.bare) * sf.burnt * s["burnt"]
-    land = land + b.urban * s["urban"]
+    s = _spectrum(tile, band)
+    land = _burnt_ground(tile, b, band, sf.dried, sf.burnt)
     if "snow" in s:
         land = land * (1 - sf.snow) + sf.snow * s["snow"]
     land = land * sf.gain
@@ -537,12 +639,12 @@ def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
             yield r0, r1, blank(_dn(v, 0, 1, 65535, np.uint16)[None], r0)
     elif what == "SCL":
         up = Upsampler(grid.k, grid.n)
-        green = (b.veg * (1 - sf.burnt)).astype(np.float32)
         for r0, r1 in _strips(grid.n, grid.f):
             tex = _texture(grid.f, r0, r1, grid.n)
             land = ~_sea(tile, grid, r0, r1)
             scl = np.where(land, np.uint8(5), np.uint8(6))
-            scl[land & (up(green, r0, r1) + 0.12 * tex > 0.45)] = 4
+            # Sen2Cor calls land vegetated above NDVI ~0.4; burnt ground is "not vegetated".
+            scl[land & (up(sf.ndvi, r0, r1) > 0.4)] = 4
             scl[up(sf.shadow, r0, r1) + 0.1 * tex > 0.5] = 3
             if sf.cirrus.any():
                 scl[up(sf.cirrus, r0, r1) > 0.15] = 10
@@ -920,6 +1022,10 @@ def _renderer(spec: Spec) -> Callable[[Path], None]:
         return lambda p: _render_jpeg(_preview(scene, 915, ("B04", "B03", "B02"), 3.5), p)
     if kind == "hls-metadata":
         return lambda p: p.write_text(_hls_metadata_xml(scene))
+    if kind == "truth-json":
+        from satlesson.mirror.synthetic import truth  # it reads this module's fields
+
+        return lambda p: p.write_text(truth.truth_json())
     if kind == "dem":
         # Float32 heights, no no-data value (upstream has none: the sea is 0 m).
         return lambda p: _write_raster(spec, p, dem.dem_strips(*scene), jp2=False, nodata=None,
@@ -931,6 +1037,7 @@ _SUFFIX = {
     "s2-band": ".tif", "s2-tci": ".tif", "s2-scl": ".tif", "s2-jp2": ".jp2",
     "s2-thumbnail": ".jpg", "s2-granule-xml": ".xml", "s2-tileinfo-json": ".json",
     "hls-band": ".tif", "hls-browse": ".jpg", "hls-metadata": ".xml", "dem": ".tif",
+    "truth-json": ".json",
 }  # fmt: skip
 
 

@@ -42,6 +42,7 @@ from satlesson.mirror.urls import (
     EARTH_SEARCH_API,
     LPDAAC,
     SENTINEL_COGS,
+    TRUTH_HOST,
 )
 
 __all__ = [
@@ -1120,6 +1121,11 @@ def advertised_files() -> dict[str, Json]:
             "scene": (lat, lon), "shape": (dem.SIZE, dem.SIZE),
             "transform": dem.tile_transform(lat, lon), "epsg": 4326, "protected": False,
         }  # fmt: skip
+    # The synthetic snapshot's ground truth (see truth.py), at a host only the mirror serves.
+    files[f"https://{TRUTH_HOST}/truth/rhodes-2023-burn-scar.json"] = {
+        "kind": "truth-json", "item_id": "truth", "asset_key": "rhodes-2023-burn-scar",
+        "scene": None, "shape": None, "transform": None, "epsg": None, "protected": False,
+    }  # fmt: skip
     hls_by_id = {scene.id: scene for scene in HLS_SCENES}
     for item in cmr_items():
         hls = hls_by_id[item["id"]]
