@@ -13,9 +13,10 @@ Every raster is built the same way, which is what keeps a 10980² band to a few 
 3. Per band, the coarse land and sea reflectance are mixed from those fields and the cover
    types' spectra (cheap at 60 m), then upsampled bilinearly strip by strip to the band's
    grid. Every band, the true-colour image and the previews come from the same mix, so NDVI,
-   NBR and the SCL agree at 10, 20 and 60 m (``truth.py`` states what the scar should measure). Coastlines are re-sharpened
-   with a seeded texture, and the same texture (tiled in ground metres, so 10 m and 20 m
-   bands see the same ground) adds surface detail.
+   NBR and the SCL agree at 10, 20 and 60 m (``truth.py`` states what the scar should
+   measure). Coastlines are re-sharpened with a seeded texture, and the same texture (tiled
+   in ground metres, so 10 m and 20 m bands see the same ground, and the same factor on
+   every band, so band ratios keep their value) adds surface detail.
 4. Strips go straight into GDAL's in-memory dataset that the COG driver copies from, so no
    full-size float array exists.
 """
