@@ -101,7 +101,11 @@ def test_nbr_and_dnbr_of_the_burn(covers: dict[str, np.ndarray]) -> None:
     assert np.percentile(dnbr, 5) < 0.27 < np.median(dnbr) < 0.6 < np.percentile(dnbr, 95) < 0.9
     unburnt = (before - after)[covers["unburnt"]]
     assert abs(np.median(unburnt)) < 0.05 and np.percentile(np.abs(unburnt), 95) < 0.05
-    assert np.median(ndvi(AFTER)[covers["high severity"]]) < 0.2  # no longer vegetation
+    # Burnt ground is no longer vegetation, for NDVI and for the scene classification.
+    assert np.median(ndvi(AFTER)[covers["high severity"]]) < 0.2
+    assert np.median(ndvi(AFTER)[covers["scar"]]) < 0.4
+    assert (band60(AFTER, "scl")[covers["scar"]] == 5).mean() > 0.7
+    assert (band60(BEFORE, "scl")[covers["scar"]] == 4).mean() > 0.9
 
 
 @pytest.mark.parametrize("item", [BEFORE, AFTER, CLOUDY])

@@ -90,7 +90,7 @@ S2_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09"
 # burnt against unburnt as in Huang et al. 2016, "Separability Analysis of Sentinel-2A MSI
 # Data for Burned Area Discrimination", Remote Sens. 8(10), 873, doi:10.3390/rs8100873.
 # "scrub" is phrygana, the low sparse scrub of dry slopes. Pure spectra give (summer): NDVI
-# forest 0.75, maquis 0.61, scrub 0.38, bare 0.13, urban 0.14, water -0.5, fresh char 0.14;
+# forest 0.75, maquis 0.61, scrub 0.38, bare 0.13, urban 0.14, water -0.5, fresh char 0.05;
 # NBR forest 0.59, maquis 0.36, scrub 0.08, bare -0.04, char -0.33. Pixels mix them with soil
 # and rock, so the island's values are a little lower.
 S2_SPECTRA: dict[str, tuple[float, ...]] = {
@@ -101,7 +101,7 @@ S2_SPECTRA: dict[str, tuple[float, ...]] = {
     "scrub": (0.050, 0.060, 0.085, 0.090, 0.130, 0.170, 0.190, 0.200, 0.210, 0.200, 0.250, 0.170),
     "bare": (0.080, 0.100, 0.150, 0.200, 0.220, 0.240, 0.250, 0.260, 0.270, 0.260, 0.330, 0.280),
     "urban": (0.090, 0.110, 0.130, 0.150, 0.160, 0.170, 0.180, 0.200, 0.200, 0.190, 0.220, 0.190),
-    "char": (0.040, 0.045, 0.055, 0.075, 0.080, 0.090, 0.095, 0.100, 0.110, 0.110, 0.190, 0.200),
+    "char": (0.045, 0.050, 0.060, 0.090, 0.095, 0.100, 0.100, 0.100, 0.110, 0.110, 0.190, 0.200),
     "cloud": (0.450, 0.450, 0.450, 0.460, 0.460, 0.470, 0.470, 0.470, 0.470, 0.400, 0.350, 0.250),
 }  # fmt: skip
 S2_KEY_TO_BAND = {
@@ -420,11 +420,18 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float, drie
 _NDVI_BANDS = {"35SNA": ("B04", "B08"), "18TWL": ("B04", "B05")}
 
 
+# The visible bands turn first: scorched leaves brown and blacken before the canopy's NIR is
+# gone, so burnt ground's NDVI falls about as fast as its NBR (dNDVI ~0.8 dNBR).
+VISIBLE = ("B01", "B02", "B03", "B04")
+VISIBLE_BURN_GAIN = 1.8
+
+
 def _burnt_ground(tile: Tile, b: Base, band: str, dried: float, burnt: F32) -> F32:
     ground = _ground(tile, b, band, dried)
     if not burnt.any():
         return ground
-    return (ground + (_spectrum(tile, band)["char"] - ground) * burnt).astype(np.float32)
+    share = np.minimum(burnt * VISIBLE_BURN_GAIN, 1) if band in VISIBLE else burnt
+    return (ground + (_spectrum(tile, band)["char"] - ground) * share).astype(np.float32)
 
 
 def _fields(scene: S2Scene | HLSScene) -> tuple[Tile, Base, SceneFields]:
