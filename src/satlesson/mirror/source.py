@@ -13,7 +13,7 @@ index says about the snapshot), ``file(url)`` (the entry of an advertised file, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,6 +74,10 @@ class Source(Protocol):
 
     def file(self, url: str) -> FileEntry | None:
         """The entry for ``https://HOST/PATH`` if the snapshot has that file."""
+        ...
+
+    def urls(self) -> Iterable[str]:
+        """Every file the snapshot has, as ``https://HOST/PATH`` (for folder listings)."""
         ...
 
     def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:

@@ -336,11 +336,13 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
             location = rec.canonical(upstream.headers["location"].encode())
             out_headers["location"] = rec.relayed(location, base).decode()
         api = _api_for(request.url.path)
-        if api is not None or upstream.status_code not in (200, 206):
+        listing = url.endswith("/")  # a folder listing (GDAL asks for one): not a file
+        if api is not None or listing or upstream.status_code not in (200, 206):
             content = await anyio.to_thread.run_sync(lambda: upstream.content)
             upstream.close()
-            if api is None:  # a file's error answer: relayed, not kept
-                if upstream.status_code == 401 and "authorization" not in request.headers:
+            if api is None:  # a file's error answer or a listing: relayed, not kept
+                if (upstream.status_code == 401 and "authorization" not in request.headers
+                        and not listing):
                     rec.file(url).protected = True
                 return _with(Response(content, upstream.status_code, out_headers), cookies)
             content = rec.canonical(content)

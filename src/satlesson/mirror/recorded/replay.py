@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ class RecordedSource:
     def file(self, url: str) -> FileEntry | None:
         entry = self.manifest["files"].get(url)
         return {**entry, "url": url} if entry else None
+
+    def urls(self) -> Iterable[str]:
+        return self.manifest["files"].keys()
 
     def _built(self, entry: FileEntry, cache_dir: Path) -> Path:
         return cache_dir / "recorded" / self.id / entry["stored"].removesuffix(".ranges")

@@ -41,6 +41,7 @@ from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from satlesson.mirror.server.guard import SearchGuard, bad_request  # noqa: E402
+from satlesson.mirror.server.listing import FolderIndex, index_page  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
 from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
 from satlesson.mirror.source import Api, Source  # noqa: E402
@@ -281,6 +282,13 @@ def _error(status: int, code: str, description: str, **headers: str) -> JSONResp
     return JSONResponse({"code": code, "description": description}, status, headers=headers)
 
 
+def _needs_login() -> JSONResponse:
+    return _error(401, "Unauthorized",
+                  "This file needs an Earthdata Login: send your credentials (e.g. from a netrc "
+                  f"entry for {EARTHDATA_MACHINE}).",
+                  **{"WWW-Authenticate": 'Basic realm="Earthdata Login"'})
+
+
 def _authorized(request: Request) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
@@ -298,24 +306,33 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
     # Rendering is CPU- and memory-heavy: at most two files at once on a 2-core machine.
     render_slots = anyio.CapacityLimiter(2)
     stac_apps = {api.mount: _stac_app(api) for api in source.apis}
+    folders = FolderIndex(source.urls())
 
     async def serve_file(request: Request) -> Response:
         host, path = request.path_params["host"], request.path_params["path"]
+        if path == "" or path.endswith("/"):
+            return list_folder(request, host, path)
         spec = source.file(f"https://{host}/{path}")
         if spec is None:
             return _error(404, "NotFound", source.missing(host, path))
         if spec.get("protected") and not _authorized(request):
-            return _error(
-                401, "Unauthorized",
-                "This file needs an Earthdata Login: send your credentials (e.g. from a netrc "
-                f"entry for {EARTHDATA_MACHINE}).",
-                **{"WWW-Authenticate": 'Basic realm="Earthdata Login"'},
-            )
+            return _needs_login()
         file = source.ready_path(spec, cache_dir)
         if file is None:  # only producing a file takes one of the scarce slots
             file = await anyio.to_thread.run_sync(source.produce, spec, cache_dir,
                                                   limiter=render_slots)
         return FileResponse(file)
+
+    def list_folder(request: Request, host: str, folder: str) -> Response:
+        # GDAL asks for the folder of every file it opens (see listing.py).
+        names = folders.names(host, folder)
+        if names is None:
+            return _error(404, "NotFound", source.missing(host, folder))
+        files = (source.file(f"https://{host}/{folder}{name}") for name in names
+                 if not name.endswith("/"))
+        if any(f and f.get("protected") for f in files) and not _authorized(request):
+            return _needs_login()
+        return index_page(request.url.path, names)
 
     async def index(request: Request) -> Response:
         base = _base_url(request.scope)

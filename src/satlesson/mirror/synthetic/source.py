@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
@@ -35,6 +36,9 @@ class SyntheticSource:
 
     def file(self, url: str) -> FileEntry | None:
         return self._files.get(url)
+
+    def urls(self) -> Iterable[str]:
+        return self._files.keys()
 
     def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
         path = assets.cache_path(entry, cache_dir)
