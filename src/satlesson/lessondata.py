@@ -1,0 +1,64 @@
+"""The lesson's small vector files (the outline of Rhodes, named places), shipped with the package.
+
+In the repository they live in the top-level ``data/`` folder, with their provenance in
+``data/README.md``; an installed package carries them as ``satlesson.lessonfiles`` (see
+``setup.py``). :func:`copy_to` puts them where an episode reads them, so a notebook runs from an
+empty folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+__all__ = ["copy_to", "data_path", "names"]
+
+_SUFFIXES = (".geojson", ".csv")
+# A source checkout (PYTHONPATH=src, or an editable install) has no satlesson.lessonfiles
+# package: the files are in the checkout's data/ folder.
+_CHECKOUT = Path(__file__).resolve().parents[2] / "data"
+
+
+def _folder() -> Path:
+    spec = importlib.util.find_spec("satlesson.lessonfiles")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+    else:
+        folder = _CHECKOUT
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            "The lesson's data files are missing from this installation of satlesson; "
+            "reinstall it: python -m pip install --force-reinstall satlesson"
+        )
+    return folder
+
+
+def names() -> list[str]:
+    """File names of the lesson's data files, e.g. ``["rhodes-places.csv", "rhodes.geojson"]``."""
+    return sorted(p.name for p in _folder().iterdir() if p.suffix in _SUFFIXES)
+
+
+def data_path(name: str) -> Path:
+    """Path of the lesson's data file ``name`` inside the installed package."""
+    path = _folder() / name
+    if name not in names():
+        raise FileNotFoundError(f"The lesson has no data file {name!r}; it has: {', '.join(names())}")
+    return path
+
+
+def copy_to(folder: str | os.PathLike[str] = "data") -> list[Path]:
+    """Copy the lesson's data files into ``folder`` (created if needed), leaving files already
+    there alone, so a learner's own edits survive. Returns the paths in ``folder``."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in names():
+        dest = target / name
+        if not dest.exists():
+            tmp = dest.with_name(f".{name}.part")
+            shutil.copyfile(data_path(name), tmp)
+            tmp.replace(dest)  # never a half-written file under the real name
+        copied.append(dest)
+    return copied
