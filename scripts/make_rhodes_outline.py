@@ -38,7 +38,8 @@ def main() -> None:
         ],
     }
     OUT.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
-    print(f"{OUT}: {OUT.stat().st_size / 1024:.0f} KB, {shapely.get_num_coordinates(outline)} points")
+    points = shapely.get_num_coordinates(outline)
+    print(f"{OUT}: {OUT.stat().st_size / 1024:.0f} KB, {points} points")
 
 
 if __name__ == "__main__":

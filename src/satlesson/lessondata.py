@@ -44,7 +44,8 @@ def data_path(name: str) -> Path:
     """Path of the lesson's data file ``name`` inside the installed package."""
     path = _folder() / name
     if name not in names():
-        raise FileNotFoundError(f"The lesson has no data file {name!r}; it has: {', '.join(names())}")
+        known = ", ".join(names())
+        raise FileNotFoundError(f"The lesson has no data file {name!r}; it has: {known}")
     return path
 
 
