@@ -115,7 +115,8 @@ def _change(doc: dict[str, Any], search: dict[str, Any], template: dict[str, Any
 
 
 def changing_proxy(upstream: str) -> Starlette:
-    """Forward everything to ``upstream``; change Earth Search's search answers (see _change).
+    """Forward everything to ``upstream``; change Earth Search's answers to Sentinel-2 searches
+    (see _change).
 
     The Host header is passed on, so the links and hrefs the mirror writes point at the proxy
     and every later request (pages, item files) comes through it too.
@@ -138,7 +139,8 @@ def changing_proxy(upstream: str) -> Starlette:
             body = json.dumps({**search, "limit": 1000}).encode()
         answer = await anyio.to_thread.run_sync(forward, request.method, url, headers, body)
         content = answer.content
-        if search is not None and answer.ok:
+        # Only the Sentinel-2 searches change; other collections (the DEM tiles) stay as they are.
+        if search is not None and answer.ok and search.get("collections") == ["sentinel-2-l2a"]:
             template = await anyio.to_thread.run_sync(
                 forward, "GET", f"{upstream}{ITEMS}/{TEMPLATE}", headers, b"")
             doc = answer.json()
