@@ -65,7 +65,7 @@ def test_figures_have_alt_text(executed: tuple[nbformat.NotebookNode, Path]) -> 
     [
         # Discs that reach into the sea are counted as land.
         ("ch-buffer", "rhodes_utm.intersection(discs.union_all())", "discs", "share:"),
-        ("ch-before", 'clip_asset(before, "red"', 'clip_asset(after, "red"', "red_before:"),
+        ("ch-before", 'clip_asset(before, "nir"', 'clip_asset(after, "nir"', "nir_before:"),
         # Longitude and latitude looked up on a grid in metres.
         ("ch-elevation", "places_utm.geometry.x.values", "places.geometry.x.values",
          "elevation of"),
