@@ -21,12 +21,13 @@ from satlesson.mirror.synthetic import assets, catalog
 
 S2_ITEM = "S2A_35SNA_20230827_0_L2A"
 HLS_ITEM = "HLS.L30.T18TWL.2021039T153324.v2.0"
+DEM_ITEM = "Copernicus_DSM_COG_10_N36_00_E027_00_DEM"
 ONE_OF_EACH = (
     (S2_ITEM, "coastal"), (S2_ITEM, "swir22"), (S2_ITEM, "red"), (S2_ITEM, "scl"),
     (S2_ITEM, "aot"), (S2_ITEM, "visual"), (S2_ITEM, "coastal-jp2"), (S2_ITEM, "swir22-jp2"),
     (S2_ITEM, "thumbnail"), (S2_ITEM, "granule_metadata"), (S2_ITEM, "tileinfo_metadata"),
     (HLS_ITEM, "B04"), (HLS_ITEM, "Fmask"), (HLS_ITEM, "SZA"), (HLS_ITEM, "browse"),
-    (HLS_ITEM, "metadata"),
+    (HLS_ITEM, "metadata"), (DEM_ITEM, "data"),
 )  # fmt: skip
 
 
