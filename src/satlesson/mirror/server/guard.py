@@ -3,7 +3,8 @@
 ``SearchGuard`` sits in front of one stac-fastapi app. For item searches (``/search`` and
 ``/collections/{id}/items``) it drops the parameters upstream ignores, narrows ``query`` to
 what upstream understands, answers the requests upstream refuses with upstream's own error, and
-refuses a POST body that is not a JSON object (stac-fastapi would crash on it).
+answers with a 400 the input stac-fastapi-pgstac would crash on (a POST body that is not a JSON
+object, a URL `intersects` or `query` that is not one); it drops empty names from `fields`.
 """
 
 from __future__ import annotations
