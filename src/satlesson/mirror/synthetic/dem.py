@@ -9,9 +9,9 @@ what a lesson reads off them:
   island's highest point; its south-west top Voskopi 1062 m; Akramitis 825 m; Profitis
   Ilias 798 m; Koutsoutis 557 m (positions from the mountains' Wikipedia articles, which
   give Attavyros as 1215 or 1216 m; the latter is the common figure);
-* the shape of the land: a mountain chain from Akramitis over Attavyros and Profitis Ilias
-  towards Tsambika on the east coast, hills elsewhere rising with distance from the sea,
-  slopes mostly under 30 degrees.
+* the shape of the land: a mountain chain from Akramitis over Attavyros, Profitis Ilias and
+  Koutsoutis down to Tsambika on the east coast, hills elsewhere rising with distance from
+  the sea, slopes mostly under 30 degrees.
 
 Files are shaped like upstream's: one float32 COG per 1-degree tile on its 1 arc-second grid
 (3600 x 3600, pixel centres on whole seconds, so the grid starts half a pixel west and north
@@ -55,6 +55,12 @@ SUMMITS: tuple[tuple[str, float, float, float, float], ...] = (
     ("Koutsoutis", 36.2900, 28.0300, 557.0, 2200.0),
 )
 HIGHEST = SUMMITS[0]
+# The island's spine, west to east: (lat, lon, ridge height m) from Akramitis over the
+# Attavyros massif, Profitis Ilias and Koutsoutis down to Tsambika on the east coast.
+RIDGE: tuple[tuple[float, float, float], ...] = (
+    (36.1619, 27.7644, 520.0), (36.1800, 27.8300, 700.0), (36.2092, 27.8636, 760.0),
+    (36.2722, 27.9333, 520.0), (36.2900, 28.0300, 380.0), (36.2330, 28.1300, 200.0),
+)  # fmt: skip
 
 
 def tile_id(lat: int, lon: int) -> str:
@@ -115,6 +121,16 @@ def _coarse_relief(lat: int, lon: int) -> NDArray[np.float32]:
     lats = t[5] + (np.arange(n) + 0.5) * t[4] * COARSE
     height = hills.astype(np.float32)
     coslat = np.cos(np.radians(36.2))
+    x = (lons[None, :] - 28.0) * 111320 * coslat  # metres, local
+    y = (lats[:, None] - 36.2) * 110950
+    for (la0, lo0, h0), (la1, lo1, h1) in zip(RIDGE, RIDGE[1:], strict=False):
+        ax, ay = (lo0 - 28.0) * 111320 * coslat, (la0 - 36.2) * 110950
+        bx, by = (lo1 - 28.0) * 111320 * coslat, (la1 - 36.2) * 110950
+        f = np.clip(((x - ax) * (bx - ax) + (y - ay) * (by - ay))
+                    / ((bx - ax) ** 2 + (by - ay) ** 2), 0, 1)  # fmt: skip
+        off2 = (x - ax - f * (bx - ax)) ** 2 + (y - ay - f * (by - ay)) ** 2
+        crest = (h0 + (h1 - h0) * f) * (1 + 0.15 * rough)
+        height = np.maximum(height, (crest * np.exp(-0.5 * off2 / 1800**2)).astype(np.float32))
     for _, plat, plon, top, radius in SUMMITS:
         dx = (lons[None, :] - plon) * 111320 * coslat
         dy = (lats[:, None] - plat) * 110950
