@@ -113,3 +113,23 @@ def test_hidden_check_catches_a_wrong_solution(
         _execute(text[:end], tmp_path, mirror_base, mirror_state_dir)
     assert caught.value.ename == "AssertionError", caught.value
     assert message in caught.value.evalue, caught.value.evalue
+
+
+def test_ground_truth_check_catches_a_wrong_dnbr(
+    tmp_path: Path, mirror_base: str, mirror_state_dir: Path
+) -> None:
+    """dNBR the wrong way round passes every local check but not the comparison with the scar."""
+    truth = requests.get(
+        f"{mirror_base}/satlesson.invalid/truth/rhodes-2023-burn-scar.json", timeout=30
+    )
+    if truth.status_code == 404:
+        pytest.skip("this snapshot publishes no ground truth for the burn scar")
+    text = EPISODE.read_text()
+    old, new = "dnbr = nbr_before - nbr_after\n", "dnbr = nbr_after - nbr_before\n"
+    assert text.count(old) == 1
+    text = text.replace(old, new)
+    end = text.index("## Save the map")
+    with pytest.raises(CellExecutionError) as caught:
+        _execute(text[:end], tmp_path, mirror_base, mirror_state_dir)
+    assert caught.value.ename == "AssertionError", caught.value
+    assert "but the snapshot's scar has" in caught.value.evalue, caught.value.evalue
