@@ -75,6 +75,7 @@ def covers() -> dict[str, np.ndarray]:
         "forest": veg & (b.dense > 0.8),
         "maquis": veg & (np.abs(b.dense - 0.5) < 0.1),
         "phrygana": veg & (b.dense < 0.15),
+        "crop": land & (b.crop > 0.8),
         "bare": land & (b.bare > 0.8),
         "scar": land & scar,
         "high severity": land & scar & (b.severity > 0.7),
@@ -84,7 +85,7 @@ def covers() -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize(("cover", "low", "high"), [
     ("forest", 0.55, 0.80), ("maquis", 0.40, 0.70), ("phrygana", 0.25, 0.45),
-    ("bare", 0.05, 0.22), ("scar", 0.45, 0.80),
+    ("crop", 0.40, 0.65), ("bare", 0.05, 0.22), ("scar", 0.45, 0.80),
 ])  # fmt: skip
 def test_ndvi_before_the_fire(covers: dict[str, np.ndarray], cover: str, low: float,
                               high: float) -> None:  # fmt: skip
@@ -104,7 +105,8 @@ def test_nbr_and_dnbr_of_the_burn(covers: dict[str, np.ndarray]) -> None:
     # Burnt ground is no longer vegetation, for NDVI and for the scene classification.
     assert np.median(ndvi(AFTER)[covers["high severity"]]) < 0.2
     assert np.median(ndvi(AFTER)[covers["scar"]]) < 0.4
-    assert (band60(AFTER, "scl")[covers["scar"]] == 5).mean() > 0.7
+    assert (band60(AFTER, "scl")[covers["high severity"]] == 5).mean() > 0.95
+    assert (band60(AFTER, "scl")[covers["scar"]] == 5).mean() > 0.6  # low severity stays green
     assert (band60(BEFORE, "scl")[covers["scar"]] == 4).mean() > 0.9
 
 

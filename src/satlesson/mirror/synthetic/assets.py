@@ -3,8 +3,8 @@
 Every raster is built the same way, which is what keeps a 10980² band to a few seconds:
 
 1. Scene-independent fields on a coarse 60 m grid (1830², cached per process): land from the
-   GSHHG polygon in ``satlesson/data``, vegetation / bare / urban fractions and the kind of
-   vegetation (scrub, maquis, forest), the 2023 burn scar from its outline in
+   GSHHG polygon in ``satlesson/data``, vegetation / farmland / bare / urban fractions and
+   the kind of vegetation (scrub, maquis, forest), the 2023 burn scar from its outline in
    ``satlesson/data`` with its severity and the order in which it burnt.
 2. Per-scene fields on the same grid (cached for a few scenes): clouds sized to
    ``eo:cloud_cover``, their shadows cast away from the item's sun azimuth and elevation,
@@ -90,8 +90,9 @@ S2_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09"
 # burnt against unburnt as in Huang et al. 2016, "Separability Analysis of Sentinel-2A MSI
 # Data for Burned Area Discrimination", Remote Sens. 8(10), 873, doi:10.3390/rs8100873.
 # "scrub" is phrygana, the low sparse scrub of dry slopes. Pure spectra give (summer): NDVI
-# forest 0.75, maquis 0.61, scrub 0.38, bare 0.13, urban 0.14, water -0.5, fresh char 0.05;
-# NBR forest 0.59, maquis 0.36, scrub 0.08, bare -0.04, char -0.33. Pixels mix them with soil
+# forest 0.75, maquis 0.61, scrub 0.38, crop (olive groves, vines, summer fields) 0.53,
+# bare 0.13, urban 0.14, water -0.5, fresh char 0.14; NBR forest 0.59, maquis 0.36, scrub
+# 0.08, crop 0.18, bare -0.04, char -0.33. Pixels mix them with soil
 # and rock, so the island's values are a little lower.
 S2_SPECTRA: dict[str, tuple[float, ...]] = {
     #          B01    B02    B03    B04    B05    B06    B07    B08    B8A    B09    B11    B12
@@ -99,9 +100,10 @@ S2_SPECTRA: dict[str, tuple[float, ...]] = {
     "forest": (0.025, 0.030, 0.050, 0.035, 0.075, 0.180, 0.225, 0.250, 0.260, 0.250, 0.140, 0.065),
     "maquis": (0.030, 0.035, 0.055, 0.050, 0.090, 0.160, 0.190, 0.210, 0.220, 0.210, 0.190, 0.100),
     "scrub": (0.050, 0.060, 0.085, 0.090, 0.130, 0.170, 0.190, 0.200, 0.210, 0.200, 0.250, 0.170),
+    "crop": (0.040, 0.050, 0.080, 0.080, 0.120, 0.200, 0.240, 0.260, 0.270, 0.260, 0.270, 0.180),
     "bare": (0.080, 0.100, 0.150, 0.200, 0.220, 0.240, 0.250, 0.260, 0.270, 0.260, 0.330, 0.280),
     "urban": (0.090, 0.110, 0.130, 0.150, 0.160, 0.170, 0.180, 0.200, 0.200, 0.190, 0.220, 0.190),
-    "char": (0.045, 0.050, 0.060, 0.090, 0.095, 0.100, 0.100, 0.100, 0.110, 0.110, 0.190, 0.200),
+    "char": (0.045, 0.050, 0.055, 0.075, 0.085, 0.095, 0.100, 0.100, 0.110, 0.110, 0.190, 0.200),
     "cloud": (0.450, 0.450, 0.450, 0.460, 0.460, 0.470, 0.470, 0.470, 0.470, 0.400, 0.350, 0.250),
 }  # fmt: skip
 S2_KEY_TO_BAND = {
@@ -118,6 +120,7 @@ HLS_SPECTRA: dict[str, tuple[float, ...]] = {
     "forest": (0.040, 0.045, 0.070, 0.070, 0.220, 0.200, 0.120, 0.002),  # dormant woods
     "maquis": (0.045, 0.050, 0.075, 0.080, 0.210, 0.220, 0.140, 0.002),  # winter scrub
     "scrub": (0.050, 0.055, 0.080, 0.090, 0.200, 0.240, 0.160, 0.002),  # winter grass
+    "crop": (0.060, 0.070, 0.090, 0.110, 0.220, 0.280, 0.200, 0.002),  # winter fields
     "bare": (0.070, 0.085, 0.110, 0.140, 0.230, 0.290, 0.220, 0.002),
     "urban": (0.080, 0.090, 0.100, 0.110, 0.160, 0.180, 0.160, 0.002),
     "char": (0.040, 0.045, 0.050, 0.060, 0.090, 0.160, 0.140, 0.002),
@@ -217,10 +220,11 @@ class Base:
 
     land: F32  # smoothed 0..1 land fraction
     land01: NDArray[np.uint8]  # the land polygon, rasterized
-    veg: F32  # cover fractions of a land cell: veg + bare + urban = 1
+    veg: F32  # cover fractions of a land cell: veg + crop + bare + urban = 1
     bare: F32
     urban: F32
     dense: F32  # 0 phrygana .. 0.5 maquis .. 1 forest: what kind of vegetation
+    crop: F32  # fields and groves, in parcels on the coastal lowlands
     scar_order: F32  # 0..1 inside the scar (when it burns, by area rank), 2 outside
     severity: F32  # inside the scar: dNBR to reach against unburnt ground, 0 outside
     west_cut: NDArray[np.float64] | None  # per 60 m row: easting of the swath's west edge
@@ -255,14 +259,21 @@ def base_fields(tile: Tile) -> Base:
     severity = np.zeros((N, N), np.float32)
     if tile.has_scar:
         doc = json.loads((DATA / SCAR_FILE).read_text())
-        scar = rasterio.features.rasterize(
+        outline = rasterio.features.rasterize(
             [f["geometry"] for f in doc["features"]], out_shape=(N, N),
             transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8",
-        ).astype(bool) & (land01 == 1)  # fmt: skip
-        # Pine forest and maquis burnt: the scar was densely vegetated before the fire.
-        cover = ndimage.gaussian_filter(scar.astype(np.float32), 3)
-        veg = np.maximum(veg, 0.95 * cover)
-        dense = np.maximum(dense, 0.9 * cover)
+        ).astype(bool)  # fmt: skip
+        # A fire's edge is ragged: the outline, moved in and out by a few hundred metres.
+        signed = (ndimage.distance_transform_edt(outline)
+                  - ndimage.distance_transform_edt(~outline)) * CELL  # fmt: skip
+        ragged = 450 * _smooth_noise(rng, (N, N), 4) + 200 * _smooth_noise(rng, (N, N), 1.5)
+        scar = (signed + ragged > 0) & (land01 == 1)
+        # Pine forest and maquis burnt: the centre of the island was well wooded before the
+        # fire, more so than the lowlands, but with no edge that foretells the scar.
+        wooded = ndimage.gaussian_filter(outline.astype(np.float32), 25)
+        wooded = np.clip(1.6 * wooded + 0.25 * _smooth_noise(rng, (N, N), 6), 0, 1)
+        veg = veg + (0.95 - veg) * np.clip(wooded, 0, None) * (veg < 0.95)
+        dense = dense + (0.9 - dense) * wooded * (dense < 0.9)
         spread = np.hypot(xs[None, :] - SCAR_IGNITION[0], ys[:, None] - SCAR_IGNITION[1])
         spread = spread / 1000 + 2.5 * _smooth_noise(rng, (N, N), 8)
         scar_order[scar] = _ranks(spread[scar])
@@ -271,13 +282,18 @@ def base_fields(tile: Tile) -> Base:
         score = 0.6 * inland + 0.4 * _smooth_noise(rng, (N, N), 4)
         u, d = zip(*SEVERITY_QUANTILES, strict=True)
         severity[scar] = np.interp(_ranks(score[scar]), u, d)
-    veg = (veg * (1 - urban)).astype(np.float32)
-    bare = (1 - urban - veg).astype(np.float32)
+    # Farmland: ~300 m parcels within ~3 km of the sea, away from towns and the burnt forest.
+    parcels = np.repeat(np.repeat(rng.random((-(-N // 5), -(-N // 5))), 5, 0), 5, 1)[:N, :N]
+    lowland = ndimage.distance_transform_edt(land01) * CELL < 3000
+    crop = ((parcels > 0.8) & lowland & (land01 == 1) & (scar_order > 1)).astype(np.float32)
+    crop = (0.85 * crop * (1 - urban)).astype(np.float32)
+    veg = (veg * (1 - urban - crop)).astype(np.float32)
+    bare = (1 - urban - crop - veg).astype(np.float32)
 
     west_cut = None
     if tile.footprint is not None:
         west_cut = _west_edge(tile, ys)
-    return Base(land, land01, veg, bare, urban, dense, scar_order, severity, west_cut)
+    return Base(land, land01, veg, bare, urban, dense, crop, scar_order, severity, west_cut)
 
 
 def _ranks(values: NDArray[Any]) -> NDArray[np.float32]:
@@ -351,7 +367,8 @@ def _ground(tile: Tile, b: Base, band: str, dried: float) -> F32:
     veg = s["scrub"] + (s["maquis"] - s["scrub"]) * a + (s["forest"] - s["maquis"]) * c
     if band in NIR_BANDS:
         veg = veg * (1 - DRYING_PER_DAY * dried)
-    return (b.veg * veg + b.bare * s["bare"] + b.urban * s["urban"]).astype(np.float32)
+    mix = b.veg * veg + b.crop * s["crop"] + b.bare * s["bare"] + b.urban * s["urban"]
+    return mix.astype(np.float32)
 
 
 def _char_weight(tile: Tile, b: Base, burning: NDArray[np.bool_], dried: float) -> F32:
@@ -423,7 +440,7 @@ _NDVI_BANDS = {"35SNA": ("B04", "B08"), "18TWL": ("B04", "B05")}
 # The visible bands turn first: scorched leaves brown and blacken before the canopy's NIR is
 # gone, so burnt ground's NDVI falls about as fast as its NBR (dNDVI ~0.8 dNBR).
 VISIBLE = ("B01", "B02", "B03", "B04")
-VISIBLE_BURN_GAIN = 1.8
+VISIBLE_BURN_GAIN = 2.2
 
 
 def _burnt_ground(tile: Tile, b: Base, band: str, dried: float, burnt: F32) -> F32:
