@@ -1,4 +1,10 @@
-"""The setup page's workshop path works as written: serve the mirror, route kernels, run code."""
+"""The setup page's workshop commands work as written: serve the mirror, install the routed
+kernel, run the lesson's code in it; for one mirror for the room and for one per laptop.
+
+Three things differ from the page: the mirror listens on a free port (not 8642, which another
+mirror on this machine may use), ``.venv`` and ``satlesson-env`` are the environment running
+the tests, and the room's ``ADDRESS`` is 127.0.0.2, another address of this machine.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
-import pytest
-
-from satlesson.mirror.server.service import check_port_free
-from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
+from satlesson.kernel import KERNEL_NAME
+from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent
+PAGE_PORT = "8642"
 
 # What a learner types in the notebook once Jupyter runs: the lesson's own first calls.
 NOTEBOOK_CODE = """
@@ -28,35 +34,35 @@ print("HREF", next(search.items()).assets["red"].href)
 """
 
 
-def workshop_blocks() -> list[str]:
+def workshop_blocks(way: str) -> list[str]:
+    """The bash blocks of the workshop section's part titled ``way``."""
     text = (ROOT / "setup.md").read_text()
     section = text.split("## Use the lesson in a workshop", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    part = section.split(f"\n### {way}\n", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```bash\n(.*?)```", part, flags=re.S)
 
 
-def test_workshop_commands_as_written(tmp_path: Path) -> None:
-    blocks = workshop_blocks()
-    serve = next(b for b in blocks if "satlesson mirror serve" in b)
-    route = next(b for b in blocks if "satlesson mirror env" in b)
-    assert "jupyter lab" in route
-    try:
-        check_port_free(DEFAULT_HOST, DEFAULT_PORT)
-    except Exception as exc:  # the page's command uses the default port
-        pytest.skip(str(exc))
+def replace(block: str, old: str, new: str) -> str:
+    assert old in block, f"the page's command no longer contains {old!r}"
+    return block.replace(old, new)
 
+
+def run_workshop(serve: str, learner: str, port: int, tmp_path: Path) -> str:
+    """Start ``serve`` in the background, run the ``learner``'s commands with `jupyter lab`
+    replaced by executing a notebook of the lesson's code; return the notebook's output."""
     notebook = tmp_path / "check.ipynb"
     notebook.write_text(json.dumps({
         "cells": [{"cell_type": "code", "metadata": {}, "source": NOTEBOOK_CODE,
                    "outputs": [], "execution_count": None}],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+        "metadata": {"kernelspec": {"name": KERNEL_NAME, "display_name": "satlesson mirror",
                                     "language": "python"}},
         "nbformat": 4, "nbformat_minor": 5}))
-    # The learner's second terminal, with `jupyter lab` standing in for a kernel run.
-    second_terminal = route.replace(
-        "jupyter lab", f"jupyter execute --inplace {notebook}")
-    # `source .venv/bin/activate` as on the page; the state folder is the test's own (kept
-    # between runs), so a mirror the test session already runs is left alone.
-    env = {**os.environ, "SATLESSON_MIRROR_DIR": str(ROOT / ".mirror" / "setup-page")}
+    learner = replace(learner, "jupyter lab", f"jupyter execute --inplace {notebook}")
+    serve = replace(serve, "satlesson mirror serve", "satlesson mirror serve --port " + str(port))
+    # The state folder is the test's own (kept between runs), so a mirror the test session
+    # already runs is left alone; the kernel goes to a private Jupyter folder.
+    env = {**os.environ, "SATLESSON_MIRROR_DIR": str(ROOT / ".mirror" / "setup-page"),
+           "JUPYTER_DATA_DIR": str(tmp_path / "jupyter")}
     script = f"""
 set -e
 cd {ROOT}
@@ -64,20 +70,44 @@ cd {ROOT}
 server=$!
 trap 'kill -TERM $server; wait $server' EXIT
 for i in $(seq 1 240); do
-  curl -sf http://{DEFAULT_HOST}:{DEFAULT_PORT}/ >/dev/null && break
+  curl -sf http://127.0.0.1:{port}/ >/dev/null && break
   kill -0 $server 2>/dev/null || {{ cat {tmp_path}/serve.log; exit 1; }}
   sleep 0.5
 done
 (
-{second_terminal}
+{learner}
 )
 """
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
                             timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = json.loads(notebook.read_text())
-    text = "".join("".join(o.get("text", "")) for o in out["cells"][0]["outputs"])
-    assert "MATCHED 12" in text
-    assert f"HREF http://{DEFAULT_HOST}:{DEFAULT_PORT}/sentinel-cogs." in text
     # Stopping the mirror stopped its database too.
     assert "stopped" in (tmp_path / "serve.log").read_text()
+    out = json.loads(notebook.read_text())
+    return "".join("".join(o.get("text", "")) for o in out["cells"][0]["outputs"])
+
+
+def test_one_mirror_for_the_room(tmp_path: Path) -> None:
+    _clone, serve, learner, remove = workshop_blocks("One mirror for the room")
+    assert "--host 0.0.0.0" in serve
+    serve = replace(serve, ".venv/bin/", f"{BIN}/")
+    port = free_port()
+    learner = replace(learner, "source satlesson-env/bin/activate", f"source {BIN}/activate")
+    learner = replace(learner, f"http://ADDRESS:{PAGE_PORT}", f"http://127.0.0.2:{port}")
+    kernel_dir = tmp_path / "jupyter" / "kernels" / KERNEL_NAME
+    text = run_workshop(serve, learner + f"test -d {kernel_dir}\n" + remove, port, tmp_path)
+    assert "MATCHED 12" in text
+    assert f"HREF http://127.0.0.2:{port}/sentinel-cogs." in text
+    assert "satlesson kernel install --mirror http://" in (tmp_path / "serve.log").read_text()
+    assert not kernel_dir.exists()  # `satlesson kernel remove` as on the page
+
+
+def test_a_mirror_on_every_laptop(tmp_path: Path) -> None:
+    _clone, serve, learner = workshop_blocks("A mirror on every laptop")
+    port = free_port()
+    serve = replace(serve, "source .venv/bin/activate", f"source {BIN}/activate")
+    learner = replace(learner, "source .venv/bin/activate", f"source {BIN}/activate")
+    learner = replace(learner, f"http://127.0.0.1:{PAGE_PORT}", f"http://127.0.0.1:{port}")
+    text = run_workshop(serve, learner, port, tmp_path)
+    assert "MATCHED 12" in text
+    assert f"HREF http://127.0.0.1:{port}/sentinel-cogs." in text

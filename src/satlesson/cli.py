@@ -100,10 +100,37 @@ def _drift(args: argparse.Namespace) -> int:
         return 2
 
 
+def _kernel_parser(subparsers: argparse._SubParsersAction) -> None:
+    kernel = subparsers.add_parser("kernel", help="a Jupyter kernel routed to a mirror")
+    verbs = kernel.add_subparsers(dest="verb", required=True)
+    install = verbs.add_parser("install", help="register the satlesson-mirror kernel for this "
+                               "user: its notebooks talk to the mirror at --mirror")
+    install.add_argument("--mirror", required=True, metavar="http://HOST:PORT",
+                         help="the mirror's address, as `satlesson mirror serve` printed it")
+    verbs.add_parser("remove", help="unregister the satlesson-mirror kernel")
+    kernel.set_defaults(func=_kernel)
+
+
+def _kernel(args: argparse.Namespace) -> int:
+    from satlesson import kernel
+
+    if args.verb == "remove":
+        print(f"Removed the {kernel.KERNEL_NAME} kernel ({kernel.remove()}).")
+        return 0
+    folder, base, warning = kernel.install(args.mirror)
+    if warning:
+        print(f"satlesson: warning: {warning} The kernel is installed anyway: check the "
+              "address and that the mirror is running.", file=sys.stderr)
+    print(f'Installed the Jupyter kernel "Python 3 (satlesson mirror at {base})" in {folder}.\n'
+          "Choose it for the lesson's notebooks (JupyterLab: Kernel > Change Kernel).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="satlesson", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _mirror_parser(subparsers)
+    _kernel_parser(subparsers)
     cli_check.add_parser(subparsers)
     _drift_parser(subparsers)
     args = parser.parse_args(argv)

@@ -108,6 +108,7 @@ def serve(
     """
     import uvicorn
 
+    from satlesson.mirror.server.addresses import serving_message
     from satlesson.mirror.server.app import build_app, write_netrc
 
     state_dir = state_dir or default_state_dir()
@@ -121,10 +122,9 @@ def serve(
     cluster = prepare(state_dir, source)
     try:
         write_netrc(state_dir)
-        base = f"http://{host}:{port}"
 
         def ready() -> None:
-            print(f"Mirror serving at {base}  (https://HOST/PATH -> {base}/HOST/PATH)", flush=True)
+            print(serving_message(host, port), flush=True)
 
         app = build_app(cluster, state_dir, on_ready=ready, source=source)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
