@@ -41,6 +41,7 @@ bench: deps
 	$(BIN)/python scripts/bench_clip.py
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_record.py
+	$(BIN)/python scripts/bench_room.py
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh

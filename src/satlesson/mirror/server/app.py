@@ -3,7 +3,8 @@
 Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
 - the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths; their JSON is
   reshaped on the way out (hrefs into the mirror, upstream key order); a recorded snapshot
-  answers the requests it saw with upstream's own answers (``RecordedAnswers``);
+  answers the requests it saw with upstream's own answers (``RecordedAnswers``); repeated
+  requests are answered from the bytes prepared the first time (``cache.py``);
 - asset files are served by ``FileResponse`` (206 for Range requests) from the snapshot
   source (``mirror/source.py``: synthetic, rendered on first request, or recorded). Only the
   files the source advertises exist: any other path is a 404, so nothing outside the snapshot
@@ -40,6 +41,8 @@ from starlette.responses import FileResponse, JSONResponse, Response  # noqa: E4
 from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
+from satlesson.mirror.login import EARTHDATA_LOGIN, EARTHDATA_MACHINE, netrc_text  # noqa: E402
+from satlesson.mirror.server.cache import ResponseCache, Store  # noqa: E402
 from satlesson.mirror.server.guard import SearchGuard, bad_request  # noqa: E402
 from satlesson.mirror.server.listing import FolderIndex, index_page  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
@@ -47,15 +50,10 @@ from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
 from satlesson.mirror.source import Api, Source  # noqa: E402
 from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS  # noqa: E402
 
-# Demo Earthdata account the mirror accepts for protected HLS files (written to a netrc).
-EARTHDATA_MACHINE = "urs.earthdata.nasa.gov"
-EARTHDATA_LOGIN = ("satlesson", "offline-mirror")
-
 
 def write_netrc(state_dir: Path) -> Path:
     path = state_dir / "netrc"
-    login, password = EARTHDATA_LOGIN
-    path.write_text(f"machine {EARTHDATA_MACHINE} login {login} password {password}\n")
+    path.write_text(netrc_text())
     path.chmod(0o600)
     return path
 
@@ -366,4 +364,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
         Route("/{host:str}/{path:path}", serve_file, methods=["GET", "HEAD"]),
     ]
     files = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
-    return RequestLog(Dispatch(dict(stac_apps), files), state_dir / "requests.log")
+    # The APIs' answers come from prepared bytes after the first time (one store for both).
+    answers = Store()
+    cached = {mount: ResponseCache(app, answers) for mount, app in stac_apps.items()}
+    return RequestLog(Dispatch(cached, files), state_dir / "requests.log")

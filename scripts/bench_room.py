@@ -1,0 +1,297 @@
+"""Benchmark: one mirror serving a room of learners.
+
+Records the HTTP requests episode 1 makes (its code cells run in this process, routed to the
+mirror; the requests library's calls are captured as sent, GDAL's range reads come from the
+mirror's request log), then replays them from many threads at once:
+- 50 simultaneous searches (the lesson's search for the eleven clear scenes), in rounds:
+  p50/p99 latency and searches/s;
+- 50 simulated learners replaying the whole episode at once: failures and total time.
+A failure is an error, a timeout, a status other than the recorded one, or a JSON answer whose
+bytes differ from the recorded one. Everything goes to a mirror on loopback, bounded in count
+and time. Prints the figures next to those measured before the response cache.
+Usage: python scripts/bench_room.py [--learners 50] [--rounds 5] [--base http://127.0.0.1:PORT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import ipaddress
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jupytext
+import requests
+import requests.adapters
+
+from satlesson.mirror import routing
+from satlesson.mirror.server import service
+from satlesson.mirror.server.postgres import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+EPISODE = ROOT / "episodes" / "01-access-satellite-imagery.md"
+TIMEOUT = 60  # seconds per request
+DEADLINE = 900  # seconds for the whole replay phase
+
+# Measured on this 2-core machine with the mirror as it was before the response cache.
+BASELINE = {
+    "one search ms": None,
+    "burst p50 ms": None,
+    "burst p99 ms": None,
+    "searches/s": None,
+    "cold burst max ms": None,
+    "room failures": None,
+    "room total s": None,
+}
+
+
+@dataclass
+class Call:
+    """One recorded request and what the mirror answered."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    stream: bool = False  # the episode closed the response before reading the body
+    status: int = 0
+    json_body: bytes | None = None  # a JSON answer's exact bytes, compared on replay
+
+
+# --- recording ------------------------------------------------------------------------------
+
+KEPT_HEADERS = ("accept", "content-type", "range", "authorization")
+
+
+def _log_records(log: Path, offset: int) -> tuple[list[dict], int]:
+    with log.open() as f:
+        f.seek(offset)
+        text = f.read()
+        return [json.loads(line) for line in text.splitlines() if line.strip()], f.tell()
+
+
+def record_episode(base: str, state_dir: Path) -> list[Call]:
+    """Run episode 1's code cells routed to the mirror at ``base``; return its requests."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    captured: list[Call] = []
+    routing.install(base)
+    routed_send = requests.adapters.HTTPAdapter.send
+
+    def capture(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = routed_send(self, request, *args, **kwargs)
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        call = Call(request.method, request.url, body=body, stream=bool(kwargs.get("stream")),
+                    headers={k: v for k, v in request.headers.items()
+                             if k.lower() in KEPT_HEADERS},
+                    status=response.status_code)
+        if not call.stream and "json" in response.headers.get("content-type", ""):
+            call.json_body = response.content
+        captured.append(call)
+        return response
+
+    requests.adapters.HTTPAdapter.send = capture  # type: ignore[method-assign]
+    log = state_dir / "requests.log"
+    calls: list[Call] = []
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.environ["NETRC"] = str(state_dir / "netrc")  # the demo login the mirror wrote
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            os.chdir(work)
+            _, offset = _log_records(log, 0)
+            for cell in jupytext.read(EPISODE, fmt="myst").cells:
+                if cell.cell_type != "code":
+                    continue
+                captured.clear()
+                with redirect_stdout(io.StringIO()):
+                    exec(compile(cell.source, str(EPISODE), "exec"), namespace)
+                records, offset = _log_records(log, offset)
+                # The mirror logs a request once its answer is sent: wait for the last lines.
+                for _ in range(100):
+                    if len(records) >= len(captured):
+                        break
+                    time.sleep(0.05)
+                    more, offset = _log_records(log, offset)
+                    records += more
+                calls += _merge(records, captured, base)
+    finally:
+        os.chdir(cwd)
+        routing.uninstall()
+    return calls
+
+
+def _merge(records: list[dict], captured: list[Call], base: str) -> list[Call]:
+    """The mirror's log in order; a line the requests library made takes its captured call,
+    any other line (GDAL's reads) becomes a GET/HEAD with its Range."""
+    pending = list(captured)
+    merged: list[Call] = []
+    for rec in records:
+        match = next((c for c in pending if c.method == rec["method"]
+                      and unquote(urlsplit(c.url).path) == rec["path"]), None)
+        if match is not None:
+            pending.remove(match)
+            merged.append(match)
+            continue
+        headers = {"range": rec["range"]} if "range" in rec else {}
+        merged.append(Call(rec["method"], base + rec["path"], headers=headers,
+                           status=rec["status"]))
+    if pending:
+        raise RuntimeError(f"{len(pending)} captured requests are missing from the mirror's log")
+    return merged
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+def _send(session: requests.Session, call: Call) -> str | None:
+    """Send one recorded request; return what went wrong, or None."""
+    try:
+        with session.request(call.method, call.url, headers=call.headers, data=call.body,
+                             stream=True, timeout=TIMEOUT) as response:
+            if response.status_code != call.status:
+                return f"{call.method} {call.url}: {response.status_code} != {call.status}"
+            if call.stream:
+                return None
+            body = response.content
+    except requests.RequestException as exc:
+        return f"{call.method} {call.url}: {type(exc).__name__}"
+    if call.json_body is not None and body != call.json_body:
+        return f"{call.method} {call.url}: answer differs from the recorded one"
+    return None
+
+
+def burst(search: Call, clients: int, rounds: int) -> tuple[list[float], float, list[str]]:
+    """``rounds`` times, ``clients`` threads send ``search`` at the same instant.
+
+    Returns each search's latency in ms, the searches per second over all rounds, failures."""
+    sessions = [requests.Session() for _ in range(clients)]
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def one(session: requests.Session) -> None:
+        barrier.wait()
+        started = time.perf_counter()
+        problem = _send(session, search)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            latencies.append(elapsed)
+            if problem:
+                failures.append(problem)
+
+    root = search.url.split("/search")[0]
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda s: s.get(root, timeout=TIMEOUT), sessions))  # open connections
+        busy = 0.0
+        for _ in range(rounds):
+            started = time.perf_counter()
+            list(pool.map(one, sessions))
+            busy += time.perf_counter() - started
+    for session in sessions:
+        session.close()
+    return latencies, len(latencies) / busy, failures
+
+
+def room(calls: list[Call], learners: int) -> tuple[float, list[str], int]:
+    """``learners`` threads replay the episode's requests at once: (seconds, failures, requests)."""
+    failures: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(learners)
+    deadline = time.monotonic() + DEADLINE
+
+    def learner(_: int) -> None:
+        with requests.Session() as session:
+            barrier.wait()
+            for call in calls:
+                if time.monotonic() > deadline:
+                    problem: str | None = "deadline passed"
+                else:
+                    problem = _send(session, call)
+                if problem:
+                    with lock:
+                        failures.append(problem)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(learners) as pool:
+        list(pool.map(learner, range(learners)))
+    return time.perf_counter() - started, failures, learners * len(calls)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
+
+
+def _row(name: str, value: float, fmt: str) -> None:
+    before = BASELINE.get(name)
+    shown = format(before, fmt) if before is not None else "-"
+    print(f"{name:<22} {format(value, fmt):>10} {shown:>10}")
+
+
+@contextmanager
+def _mirror(base: str | None) -> Iterator[tuple[str, Path]]:
+    state = service.default_state_dir()
+    with (nullcontext(base) if base else service.running(free_port(), state)) as url:
+        yield url.rstrip("/"), state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--learners", type=int, default=50, choices=range(1, 101),
+                        metavar="N (1-100)")
+    parser.add_argument("--rounds", type=int, default=5, choices=range(1, 21),
+                        metavar="R (1-20)")
+    parser.add_argument("--base", help="a mirror already running on loopback (its state "
+                        "folder must be the default one, for the request log)")
+    args = parser.parse_args()
+    if args.base and not ipaddress.ip_address(urlsplit(args.base).hostname or "").is_loopback:
+        parser.error("--base must be a loopback address: this load stays on this machine")
+
+    with _mirror(args.base) as (base, state):
+        started = time.perf_counter()
+        calls = record_episode(base, state)
+        print(f"episode 1 recorded: {len(calls)} requests in {time.perf_counter() - started:.1f} s")
+        search = next(c for c in calls if c.method == "POST" and c.json_body
+                      and b"eo:cloud_cover" in (c.body or b"")
+                      and len(json.loads(c.json_body)["features"]) == 11)
+        one = [burst(search, 1, 1)[0][0] for _ in range(20)]
+        # A search nobody made before (another page size), all at once.
+        fresh = json.loads(search.body or b"{}")
+        fresh["limit"] = 11 + os.getpid() % 1000
+        cold_call = Call(search.method, search.url, search.headers,
+                         json.dumps(fresh).encode(), status=200)
+        cold, _, cold_failures = burst(cold_call, args.learners, 1)
+        latencies, rate, burst_failures = burst(search, args.learners, args.rounds)
+        seconds, room_failures, total = room(calls, args.learners)
+
+    print(f"\n{'figure':<22} {'now':>10} {'before':>10}")
+    _row("one search ms", statistics.median(one), ".1f")
+    _row("burst p50 ms", percentile(latencies, 50), ".1f")
+    _row("burst p99 ms", percentile(latencies, 99), ".1f")
+    _row("searches/s", rate, ".1f")
+    _row("cold burst max ms", max(cold), ".1f")
+    _row("room failures", len(room_failures) + len(burst_failures) + len(cold_failures), "d")
+    _row("room total s", seconds, ".1f")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nload average {load} on {os.cpu_count()} cores (other work slows every figure)")
+    print(f"{args.learners} simultaneous searches x {args.rounds} rounds; {args.learners} "
+          f"learners replaying episode 1 ({total} requests)")
+    for problem in sorted(set(room_failures + burst_failures + cold_failures))[:10]:
+        print("  failure:", problem)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Answer repeated STAC API requests from prepared bytes.
+
+The snapshot does not change while the mirror serves it, so an API answer depends only on the
+request. In a workshop a whole room runs the same cell within seconds: the first request is
+answered by pgstac, the others get its bytes. Identical requests that arrive while the first
+is still being answered wait for it rather than all reaching the database at once.
+
+Only successful JSON answers are kept (errors may depend on state, e.g. a database restart),
+in a least-recently-used store bounded in bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Headers that cannot change an answer: left out of the key so that clients differing only
+# in these share entries. Every other header (Host, Origin, Accept, Forwarded, ...) is keyed.
+UNKEYED_HEADERS = frozenset({
+    b"accept-encoding",  # answers are rewritten uncompressed (UpstreamShape drops it)
+    b"connection", b"keep-alive", b"content-length", b"user-agent", b"cache-control",
+    b"pragma", b"te",
+})
+MAX_BODY = 64 * 1024  # bigger search bodies bypass the cache
+CACHE_HEADER = b"x-mirror-cache"  # "hit" or "miss", for people and tests checking the cache
+
+
+@dataclass
+class Answer:
+    start: Message
+    body: bytes
+
+
+@dataclass
+class Store:
+    """Answers by request key, least recently used dropped first beyond ``max_bytes``."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_answer: int = 4 * 1024 * 1024
+    answers: OrderedDict[bytes, Answer] = field(default_factory=OrderedDict)
+    size: int = 0
+    # Keys being answered now: identical requests wait on the event instead of recomputing.
+    pending: dict[bytes, anyio.Event] = field(default_factory=dict)
+
+    def get(self, key: bytes) -> Answer | None:
+        answer = self.answers.get(key)
+        if answer is not None:
+            self.answers.move_to_end(key)
+        return answer
+
+    def put(self, key: bytes, answer: Answer) -> None:
+        if len(answer.body) > self.max_answer or key in self.answers:
+            return
+        self.answers[key] = answer
+        self.size += len(answer.body)
+        while self.size > self.max_bytes:
+            _, dropped = self.answers.popitem(last=False)
+            self.size -= len(dropped.body)
+
+
+def request_key(scope: Scope, body: bytes) -> bytes:
+    """Everything an answer can depend on: method, scheme, path, query, headers, body."""
+    headers = sorted((k.lower(), v) for k, v in scope["headers"]
+                     if k.lower() not in UNKEYED_HEADERS)
+    digest = hashlib.blake2b(digest_size=32)
+    for part in (scope["method"].encode(), scope.get("scheme", "http").encode(),
+                 scope.get("root_path", "").encode(), scope["path"].encode(),
+                 scope.get("query_string", b""), body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    for name, value in headers:
+        digest.update(len(name).to_bytes(8, "big") + name + len(value).to_bytes(8, "big") + value)
+    return digest.digest()
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+    """The request body (None beyond MAX_BODY) and the messages read, to replay downstream."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        size += len(message.get("body", b""))
+        if size > MAX_BODY:
+            return None, messages
+        if not message.get("more_body"):
+            return b"".join(m.get("body", b"") for m in messages), messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    queue = list(messages)
+
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replay
+
+
+def _marked(start: Message, state: bytes) -> Message:
+    headers = [(k, v) for k, v in start["headers"] if k.lower() != CACHE_HEADER]
+    return {**start, "headers": [*headers, (CACHE_HEADER, state)]}
+
+
+class ResponseCache:
+    """ASGI middleware in front of one STAC API app; ``store`` may be shared between apps."""
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        body, read = await _read_body(receive) if scope["method"] == "POST" else (b"", [])
+        receive = _replaying(read, receive)
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        key = request_key(scope, body)
+        answer = self.store.get(key)
+        if answer is None and key in self.store.pending:
+            await self.store.pending[key].wait()
+            answer = self.store.get(key)
+            if answer is None:  # the first one was not cacheable (an error): go on our own
+                await self.app(scope, receive, send)
+                return
+        if answer is not None:
+            await send(_marked(answer.start, b"hit"))
+            await send({"type": "http.response.body", "body": answer.body})
+            return
+        await self._answer_and_keep(key, scope, receive, send)
+
+    async def _answer_and_keep(self, key: bytes, scope: Scope, receive: Receive,
+                               send: Send) -> None:
+        done = self.store.pending[key] = anyio.Event()
+        start: Message | None = None
+        chunks: list[bytes] = []
+        complete = False
+
+        async def keep(message: Message) -> None:
+            nonlocal start, complete
+            if message["type"] == "http.response.start":
+                start = message
+                message = _marked(message, b"miss")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, keep)
+            if complete and start is not None and _cacheable(start):
+                self.store.put(key, Answer(start, b"".join(chunks)))
+        finally:
+            del self.store.pending[key]
+            done.set()
+
+
+def _cacheable(start: Message) -> bool:
+    headers = {k.lower(): v for k, v in start["headers"]}
+    return (start["status"] == 200 and b"json" in headers.get(b"content-type", b"")
+            and b"set-cookie" not in headers)
