@@ -3,6 +3,7 @@ identical to what the database path gives, keyed on everything that makes answer
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import uuid
@@ -119,6 +120,23 @@ def test_fifty_simultaneous_searches(mirror_base: str) -> None:
     reference = requests.post(url, json=body, headers={"X-Test-Run": uuid.uuid4().hex},
                               timeout=60)
     assert reference.headers[CACHE] == "miss" and reference.content == results[0][1]
+
+
+def test_repeats_go_compressed_to_clients_that_accept_it(mirror_base: str) -> None:
+    url = f"{mirror_base}/earth-search.aws.element84.com/v1/search"
+    body = {"collections": ["sentinel-2-l2a"], "intersects": RHODES.__geo_interface__,
+            "limit": 12}
+    room = {"X-Test-Room": uuid.uuid4().hex}
+    first = requests.post(url, json=body, headers=room, timeout=60)
+    packed = requests.post(url, json=body, headers=room, timeout=60, stream=True)
+    wire = packed.raw.read(decode_content=False)
+    plain = requests.post(url, json=body, headers={**room, "Accept-Encoding": "identity"},
+                          timeout=60)
+    assert first.headers[CACHE] == "miss" and "content-encoding" not in first.headers
+    assert packed.headers[CACHE] == "hit" and packed.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(wire) == first.content and len(wire) < len(first.content) / 5
+    assert plain.headers[CACHE] == "hit" and "content-encoding" not in plain.headers
+    assert plain.content == first.content
 
 
 @pytest.mark.parametrize("sizes", [[10] * 20, [30, 30, 50, 10]])

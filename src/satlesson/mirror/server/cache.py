@@ -6,11 +6,14 @@ answered by pgstac, the others get its bytes. Identical requests that arrive whi
 is still being answered wait for it rather than all reaching the database at once.
 
 Only successful JSON answers are kept (errors may depend on state, e.g. a database restart),
-in a least-recently-used store bounded in bytes.
+in a least-recently-used store bounded in bytes. Each is also kept gzip-compressed, sent to
+clients that accept it (requests and so pystac-client do): a search of the eleven scenes is
+250 kB of JSON but 9 kB on the room's Wi-Fi.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,11 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Headers that cannot change an answer: left out of the key so that clients differing only
 # in these share entries. Every other header (Host, Origin, Accept, Forwarded, ...) is keyed.
 UNKEYED_HEADERS = frozenset({
-    b"accept-encoding",  # answers are rewritten uncompressed (UpstreamShape drops it)
+    b"accept-encoding",  # picks the stored answer's plain or gzip form, not the answer
     b"connection", b"keep-alive", b"content-length", b"user-agent", b"cache-control",
     b"pragma", b"te",
 })
 MAX_BODY = 64 * 1024  # bigger search bodies bypass the cache
+GZIP_LEVEL = 6  # compressed once per answer, in a worker thread
 CACHE_HEADER = b"x-mirror-cache"  # "hit" or "miss", for people and tests checking the cache
 
 
@@ -33,6 +37,11 @@ CACHE_HEADER = b"x-mirror-cache"  # "hit" or "miss", for people and tests checki
 class Answer:
     start: Message
     body: bytes
+    gzipped: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
 
 
 @dataclass
@@ -53,13 +62,13 @@ class Store:
         return answer
 
     def put(self, key: bytes, answer: Answer) -> None:
-        if len(answer.body) > self.max_answer or key in self.answers:
+        if answer.size > self.max_answer or key in self.answers:
             return
         self.answers[key] = answer
-        self.size += len(answer.body)
+        self.size += answer.size
         while self.size > self.max_bytes:
             _, dropped = self.answers.popitem(last=False)
-            self.size -= len(dropped.body)
+            self.size -= dropped.size
 
 
 def request_key(scope: Scope, body: bytes) -> bytes:
@@ -101,11 +110,6 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-def _marked(start: Message, state: bytes) -> Message:
-    headers = [(k, v) for k, v in start["headers"] if k.lower() != CACHE_HEADER]
-    return {**start, "headers": [*headers, (CACHE_HEADER, state)]}
-
-
 class ResponseCache:
     """ASGI middleware in front of one STAC API app; ``store`` may be shared between apps."""
 
@@ -123,6 +127,7 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         key = request_key(scope, body)
+        gzip_ok = _accepts_gzip(scope)
         answer = self.store.get(key)
         if answer is None and key in self.store.pending:
             await self.store.pending[key].wait()
@@ -131,8 +136,7 @@ class ResponseCache:
                 await self.app(scope, receive, send)
                 return
         if answer is not None:
-            await send(_marked(answer.start, b"hit"))
-            await send({"type": "http.response.body", "body": answer.body})
+            await _send_answer(answer, gzip_ok, send)
             return
         await self._answer_and_keep(key, scope, receive, send)
 
@@ -147,7 +151,7 @@ class ResponseCache:
             nonlocal start, complete
             if message["type"] == "http.response.start":
                 start = message
-                message = _marked(message, b"miss")
+                message = {**message, "headers": [*message["headers"], (CACHE_HEADER, b"miss")]}
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 complete = not message.get("more_body", False)
@@ -156,13 +160,46 @@ class ResponseCache:
         try:
             await self.app(scope, receive, keep)
             if complete and start is not None and _cacheable(start):
-                self.store.put(key, Answer(start, b"".join(chunks)))
+                body = b"".join(chunks)
+                gzipped = await anyio.to_thread.run_sync(_gzip, body)
+                self.store.put(key, Answer(start, body, gzipped))
         finally:
             del self.store.pending[key]
             done.set()
 
 
+async def _send_answer(answer: Answer, gzip_ok: bool, send: Send) -> None:
+    headers = [(k, v) for k, v in answer.start["headers"]
+               if k.lower() not in (b"content-length", b"vary", CACHE_HEADER)]
+    body = answer.body
+    if gzip_ok and answer.gzipped is not None:
+        body = answer.gzipped
+        headers.append((b"content-encoding", b"gzip"))
+    headers += [(b"content-length", str(len(body)).encode()), (b"vary", b"Accept-Encoding"),
+                (CACHE_HEADER, b"hit")]
+    await send({**answer.start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name.lower() == b"accept-encoding":
+            for coding in value.decode("latin-1").lower().split(","):
+                token, _, params = coding.partition(";")
+                if token.strip() == "gzip" and params.replace(" ", "") not in ("q=0", "q=0.0"):
+                    return True
+    return False
+
+
+def _gzip(body: bytes) -> bytes | None:
+    """The body gzip-compressed (reproducibly: no timestamp), or None when that saves little."""
+    if len(body) < 1024:
+        return None
+    packed = gzip.compress(body, GZIP_LEVEL, mtime=0)
+    return packed if len(packed) < len(body) * 0.9 else None
+
+
 def _cacheable(start: Message) -> bool:
     headers = {k.lower(): v for k, v in start["headers"]}
     return (start["status"] == 200 and b"json" in headers.get(b"content-type", b"")
-            and b"set-cookie" not in headers)
+            and b"set-cookie" not in headers and b"content-encoding" not in headers)
