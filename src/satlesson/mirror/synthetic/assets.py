@@ -759,10 +759,10 @@ def overview_factors(n: int, blocksize: int) -> list[int]:
 
 
 def _write_raster(spec: Spec, dest: Path, strips: Iterator[tuple[int, int, NDArray[Any]]],
-                  *, jp2: bool, nodata: float | None, tags: dict[str, str],
+                  *, nodata: float | None, tags: dict[str, str],
                   band_tags: dict[str, str] | None = None, blocksize: int = 1024,
                   resampling: str = "AVERAGE") -> None:  # fmt: skip
-    """Strips -> uncompressed in-memory GeoTIFF (+ overviews) -> one CreateCopy to the file.
+    """Strips -> uncompressed in-memory GeoTIFF (+ overviews) -> one CreateCopy to the COG.
 
     Building the overviews on the uncompressed copy and letting the COG driver reuse them is
     ~40 % faster than letting the COG driver compute them through its temporary file.
@@ -775,17 +775,12 @@ def _write_raster(spec: Spec, dest: Path, strips: Iterator[tuple[int, int, NDArr
         "driver": "GTiff", "width": cols, "height": rows, "count": count, "dtype": dtype,
         "crs": f"EPSG:{spec['epsg']}", "transform": Affine(*spec["transform"]),
         "tiled": True, "blockxsize": blocksize, "blockysize": blocksize,
-        "nodata": None if jp2 else nodata, "interleave": "pixel" if count > 1 else "band",
+        "nodata": nodata, "interleave": "pixel" if count > 1 else "band",
     }  # fmt: skip
-    if jp2:
-        # Lossless like ESA's products. GDAL can't carry no-data in a JP2 without a side-car.
-        options = {"driver": "JP2OpenJPEG", "REVERSIBLE": "YES", "QUALITY": 100,
-                   "RESOLUTIONS": 6, "BLOCKXSIZE": 1024, "BLOCKYSIZE": 1024}  # fmt: skip
-    else:
-        options = {"driver": "COG", "BLOCKSIZE": blocksize, "COMPRESS": "DEFLATE",
-                   "PREDICTOR": 2, "LEVEL": DEFLATE_LEVEL, "OVERVIEWS": "FORCE_USE_EXISTING",
-                   "NUM_THREADS": 1}  # fmt: skip
-        tags = {"OVR_RESAMPLING_ALG": resampling, **tags}
+    options = {"driver": "COG", "BLOCKSIZE": blocksize, "COMPRESS": "DEFLATE",
+               "PREDICTOR": 2, "LEVEL": DEFLATE_LEVEL, "OVERVIEWS": "FORCE_USE_EXISTING",
+               "NUM_THREADS": 1}  # fmt: skip
+    tags = {"OVR_RESAMPLING_ALG": resampling, **tags}
     with rasterio.Env(**_GDAL_ENV):
         try:
             with rasterio.open(staging, "w", **profile) as dst:
@@ -795,9 +790,8 @@ def _write_raster(spec: Spec, dest: Path, strips: Iterator[tuple[int, int, NDArr
                 for i in range(1, count + 1):
                     if band_tags:
                         dst.update_tags(i, **band_tags)
-                if not jp2:
-                    dst.build_overviews(overview_factors(rows, blocksize),
-                                        Resampling[resampling.lower()])  # fmt: skip
+                dst.build_overviews(overview_factors(rows, blocksize),
+                                    Resampling[resampling.lower()])  # fmt: skip
             rasterio.shutil.copy(staging, dest, **options)
         finally:
             rasterio.shutil.delete(staging)
@@ -809,10 +803,46 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 
 
 def _render_s2_raster(spec: Spec, dest: Path) -> None:
-    jp2 = spec["asset_key"].endswith("-jp2")
     classes = spec["asset_key"].startswith("scl")  # class codes must not be averaged
-    _write_raster(spec, dest, _s2_strips(spec), jp2=jp2, nodata=0, tags={},
+    _write_raster(spec, dest, _s2_strips(spec), nodata=0, tags={},
                   resampling="NEAREST" if classes else "AVERAGE")  # fmt: skip
+
+
+# The JPEG 2000 twins are lossless like ESA's products (reversible 5/3 wavelet, one quality
+# layer), with 6 resolutions in 1024² tiles. BYPASS ("lazy" coding: a code-block's lower
+# bit-planes are stored raw instead of arithmetic-coded) is still lossless and cuts the
+# encoding time by about a quarter for files ~3 % bigger. GDAL can't carry no-data in a JP2
+# without a side-car, so none is written, as before.
+JP2_OPTIONS: dict[str, Any] = {
+    "driver": "JP2OpenJPEG", "REVERSIBLE": "YES", "QUALITY": 100, "RESOLUTIONS": 6,
+    "BLOCKXSIZE": 1024, "BLOCKYSIZE": 1024, "CODEBLOCK_STYLE": "BYPASS",
+}  # fmt: skip
+
+
+def _write_jp2(cog: Path, dest: Path) -> None:
+    """Re-encode a rendered COG as its JPEG 2000 twin: same grid, CRS and values, no re-render."""
+    with rasterio.Env(**_GDAL_ENV):
+        rasterio.shutil.copy(cog, dest, **JP2_OPTIONS)
+
+
+@functools.cache
+def _advertised() -> dict[tuple[str, str], Spec]:
+    from satlesson.mirror.synthetic import catalog
+
+    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+
+
+def cog_twin(spec: Spec) -> Spec:
+    """The COG asset a JPEG 2000 asset is a copy of (same item, key without ``-jp2``)."""
+    return _advertised()[(spec["item_id"], spec["asset_key"].removesuffix("-jp2"))]
+
+
+def _render_jp2(spec: Spec, dest: Path) -> None:
+    """A JPEG 2000 twin outside the cache (``ensure`` reuses the cached COG instead)."""
+    with tempfile.TemporaryDirectory(prefix="satlesson-jp2-") as tmp:
+        cog = Path(tmp) / "twin.tif"
+        _render_s2_raster(cog_twin(spec), cog)
+        _write_jp2(cog, dest)
 
 
 def _render_hls_band(spec: Spec, dest: Path) -> None:
@@ -836,7 +866,6 @@ def _render_hls_band(spec: Spec, dest: Path) -> None:
         spec,
         dest,
         _hls_strips(spec),
-        jp2=False,
         nodata=nodata,
         tags=tags,
         band_tags=band_tags,
@@ -1033,8 +1062,10 @@ def _hls_metadata_xml(scene: HLSScene) -> str:
 
 def _renderer(spec: Spec) -> Callable[[Path], None]:
     kind, scene = spec["kind"], spec["scene"]
-    if kind in ("s2-band", "s2-jp2", "s2-tci", "s2-scl"):
+    if kind in ("s2-band", "s2-tci", "s2-scl"):
         return lambda p: _render_s2_raster(spec, p)
+    if kind == "s2-jp2":
+        return lambda p: _render_jp2(spec, p)
     if kind == "s2-thumbnail":
         return lambda p: _render_jpeg(_preview(scene, 343, ("B04", "B03", "B02"), 4.0), p)
     if kind == "s2-granule-xml":
@@ -1053,7 +1084,7 @@ def _renderer(spec: Spec) -> Callable[[Path], None]:
         return lambda p: p.write_text(truth.truth_json())
     if kind == "dem":
         # Float32 heights, no no-data value (upstream has none: the sea is 0 m).
-        return lambda p: _write_raster(spec, p, dem.dem_strips(*scene), jp2=False, nodata=None,
+        return lambda p: _write_raster(spec, p, dem.dem_strips(*scene), nodata=None,
                                        tags={}, resampling="AVERAGE")  # fmt: skip
     raise ValueError(f"unknown asset kind {kind!r}")
 
@@ -1068,11 +1099,13 @@ _SUFFIX = {
 
 def render(spec: Spec, dest: Path) -> None:
     """Write the file for one advertised asset to ``dest``, atomically."""
-    write = _renderer(spec)
-    dest = Path(dest)
+    _write_atomically(Path(dest), _SUFFIX[spec["kind"]], _renderer(spec))
+
+
+def _write_atomically(dest: Path, suffix: str, write: Callable[[Path], None]) -> None:
+    """``write`` a temp file beside ``dest``, then rename it: no reader sees half a file."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=_SUFFIX[spec["kind"]],
-                                    dir=dest.parent)  # fmt: skip
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix, dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -1094,15 +1127,21 @@ def ensure(spec: Spec, cache_dir: Path) -> Path:
 
     A per-file ``flock`` serializes renderers of the same file across threads and processes
     (flock belongs to the open file, so two threads with their own descriptors exclude each
-    other); other files render in parallel.
+    other); other files render in parallel. A JPEG 2000 twin is made from its COG, which is
+    ensured (and so cached) first.
     """
     dest = cache_path(spec, cache_dir)
     if dest.exists():
         return dest
+    cog = ensure(cog_twin(spec), cache_dir) if spec["kind"] == "s2-jp2" else None
     dest.parent.mkdir(parents=True, exist_ok=True)
     lock = dest.with_name(f".{dest.name}.lock")
     with open(lock, "a") as handle, _flocked(handle.fileno()):
-        if not dest.exists():  # another worker may have finished while we waited
+        if dest.exists():  # another worker finished it while we waited
+            pass
+        elif cog is not None:
+            _write_atomically(dest, ".jp2", lambda p: _write_jp2(cog, p))
+        else:
             render(spec, dest)
     return dest
 
