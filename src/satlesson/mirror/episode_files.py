@@ -1,0 +1,84 @@
+"""The mirror's files that the lesson's episodes read: what ``satlesson mirror build`` makes.
+
+The list is recorded, not written by hand: ``scripts/record_episode_files.py`` runs every
+episode against a mirror and keeps, per episode, the advertised files the mirror's request log
+shows it fetched (``satlesson/data/episode-files.json``: episode -> item id -> asset keys).
+A new episode, or one that reads more, only needs that script run again; ``tests/test_build.py``
+checks the record against a real run of episode 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from satlesson.mirror.errors import MirrorError
+
+RECORD = Path(__file__).resolve().parents[1] / "data" / "episode-files.json"
+RECORD_SCRIPT = "scripts/record_episode_files.py"
+CELL_TIMEOUT = 900  # seconds: a band not rendered yet renders on its first read
+
+Spec = dict[str, Any]
+Record = dict[str, dict[str, list[str]]]  # episode -> item id -> asset keys
+
+
+def requested(log_lines: Iterable[str], advertised: dict[str, Spec]) -> dict[str, list[str]]:
+    """Item id -> asset keys of the advertised files that the request log shows were served.
+
+    Log paths are ``/HOST/PATH`` (the mirror's one URL rule); refused requests (a 401 without
+    credentials, a 404) produced no file and do not count.
+    """
+    found: dict[str, set[str]] = {}
+    for line in log_lines:
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        spec = advertised.get("https:/" + entry["path"])
+        if spec is not None and entry.get("status") in (200, 206):
+            found.setdefault(spec["item_id"], set()).add(spec["asset_key"])
+    return {item: sorted(keys) for item, keys in sorted(found.items())}
+
+
+def run_episode(episode: Path, base: str, state_dir: Path) -> None:
+    """Execute every cell of an episode (a MyST notebook) in a kernel routed to the mirror at
+    ``base``, in a temporary working folder."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    from satlesson.mirror.routing import kernel_env
+
+    nb = jupytext.read(episode, fmt="myst")
+    with tempfile.TemporaryDirectory() as workdir:
+        client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                resources={"metadata": {"path": workdir}})
+        client.execute(env={**os.environ, **kernel_env(base, state_dir)})
+
+
+def load(path: Path = RECORD) -> Record:
+    return json.loads(path.read_text())
+
+
+def save(record: Record, path: Path = RECORD) -> None:
+    """Write the record atomically, one key per line so a diff shows what an episode gained."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def specs(advertised: dict[str, Spec], record: Record | None = None) -> list[Spec]:
+    """The advertised files any episode reads, each once, in catalog order."""
+    wanted = {(item, key) for files in (record or load()).values()
+              for item, keys in files.items() for key in keys}  # fmt: skip
+    chosen = [s for s in advertised.values() if (s["item_id"], s["asset_key"]) in wanted]
+    missing = wanted - {(s["item_id"], s["asset_key"]) for s in chosen}
+    if missing:
+        item, key = sorted(missing)[0]
+        raise MirrorError(
+            f"The episodes' file list names {item} {key}, which this snapshot does not have: "
+            f"record it again with {RECORD_SCRIPT}."
+        )
+    return chosen
