@@ -28,8 +28,14 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
 
-    build = verbs.add_parser("build", parents=[state], help="generate the snapshot ahead of time")
-    build.add_argument("--item", action="append", default=[], help="only this item's files")
+    build = verbs.add_parser("build", parents=[state],
+                             help="generate the files the episodes read ahead of time")
+    build.add_argument("--all", action="store_true", dest="everything",
+                       help="every advertised file, not only those the episodes read")
+    build.add_argument("--item", action="append", default=[],
+                       help="every file of this item instead (repeatable)")
+    build.add_argument("--jobs", type=int, default=None,
+                       help="worker processes (default: one per core)")
 
     env = verbs.add_parser("env", parents=[state],
                            help="print shell exports that route Jupyter kernels to the mirror")
@@ -58,7 +64,7 @@ def _mirror(args: argparse.Namespace) -> int:
     if args.verb == "serve":
         service.serve(args.host, args.port, state_dir, args.snapshot)
     elif args.verb == "build":
-        service.build(state_dir, args.item)
+        service.build(state_dir, args.item, args.everything, args.jobs)
     elif args.verb == "env":
         from satlesson.mirror.routing import kernel_env
 

@@ -135,19 +135,36 @@ def serve(
         _log("stopped")
 
 
-def build(state_dir: Path | None = None, item_ids: Sequence[str] = ()) -> None:
-    """Generate the snapshot ahead of time: databases and every advertised file."""
-    from tqdm import tqdm
-
-    from satlesson.mirror.synthetic import assets, catalog
+def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everything: bool = False,
+          jobs: int | None = None) -> None:
+    """Make the snapshot ready ahead of time: the databases, then the files the episodes read
+    (``everything``: every advertised file; ``item_ids``: every file of those items), rendered
+    in parallel, one worker process per core unless ``jobs`` says otherwise."""
+    from satlesson.mirror import episode_files
+    from satlesson.mirror.synthetic import catalog, pool
 
     state_dir = state_dir or default_state_dir()
+    advertised = catalog.advertised_files()
+    if item_ids:
+        unknown = sorted(set(item_ids) - {s["item_id"] for s in advertised.values()})
+        if unknown:
+            raise MirrorError(f"This snapshot has no item {unknown[0]}.")
+        specs = [s for s in advertised.values() if s["item_id"] in item_ids]
+        what = "files of " + ", ".join(item_ids)
+    elif everything:
+        specs, what = list(advertised.values()), "every advertised file"
+    else:
+        specs, what = episode_files.specs(advertised), "the files the episodes read"
     state_dir.mkdir(parents=True, exist_ok=True)
-    prepare(state_dir, open_source()).stop()
-    specs = [s for s in catalog.advertised_files().values()
-             if not item_ids or s["item_id"] in item_ids]
-    for spec in tqdm(specs, desc="asset files", unit="file"):
-        assets.ensure(spec, state_dir / "assets")
+    try:
+        prepare(state_dir, open_source()).stop()
+        _log(f"rendering {what} into {state_dir / 'assets'}")
+        made = pool.render_all(specs, state_dir / "assets", jobs)
+    except KeyboardInterrupt:
+        print("satlesson: build interrupted; every file it finished is kept, so running it "
+              "again resumes where it stopped.", file=sys.stderr, flush=True)
+        raise
+    _log(f"{len(specs)} files ready ({made} rendered now)")
 
 
 @contextmanager

@@ -1,0 +1,121 @@
+"""Render many asset files at once, one worker process per core, with a progress bar.
+
+Each file goes through :func:`assets.ensure`, whose per-file lock and temp-file-and-rename keep
+a running mirror and this pool from rendering the same file twice or serving half of one.
+Ctrl-C stops the workers mid-file: the interrupted render removes its temp file, so what is in
+the cache is complete, and the next run renders only what is missing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.synchronize
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from satlesson.mirror.synthetic import assets
+
+Spec = dict[str, Any]
+
+_busy = False  # in a worker: a render is under way, so Ctrl-C should stop it
+_stop: multiprocessing.synchronize.Event | None = None  # set by the parent: start nothing new
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # Idle workers ignore Ctrl-C (the executor would print their tracebacks); a busy one stops
+    # its render once, so a second signal can't cut short the clean-up of the first.
+    global _busy
+    if _busy:
+        _busy = False
+        raise KeyboardInterrupt
+
+
+def _init_worker(stop: multiprocessing.synchronize.Event) -> None:
+    global _stop
+    _stop = stop
+    signal.signal(signal.SIGINT, _interrupt)
+
+
+def _render(spec: Spec, cache_dir: Path) -> bool:
+    """Make one file in a worker; False if Ctrl-C stopped it (nothing of it is left behind)."""
+    global _busy
+    _busy = True  # before the check: a Ctrl-C sent after the parent set _stop still lands
+    try:
+        if _stop is not None and _stop.is_set():
+            return False
+        assets.ensure(spec, cache_dir)
+        return True
+    except KeyboardInterrupt:
+        return False
+    finally:
+        _busy = False
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def _order(specs: Sequence[Spec]) -> list[Spec]:
+    """Item by item, so a worker's per-scene fields stay cached; within an item the biggest
+    files first and the JPEG 2000 twins after the COGs they are made from."""
+    items = {s["item_id"]: i for i, s in enumerate(specs)}
+
+    def key(spec: Spec) -> tuple[int, bool, int]:
+        rows, cols = spec["shape"] or (0, 0)
+        return items[spec["item_id"]], spec["kind"] == "s2-jp2", -rows * cols
+
+    return sorted(specs, key=key)
+
+
+def render_all(specs: Sequence[Spec], cache_dir: Path, jobs: int | None = None,
+               desc: str = "asset files") -> int:  # fmt: skip
+    """Make every file of ``specs`` missing from ``cache_dir``; return how many were made.
+
+    Raises KeyboardInterrupt after stopping the workers when interrupted.
+    """
+    todo = _order([s for s in specs if not assets.cache_path(s, cache_dir).exists()])
+    bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc=desc, unit="file")
+    if not todo:
+        bar.close()
+        return 0
+    # spawn: fresh workers that share no GDAL or thread state with this process.
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    pool = ProcessPoolExecutor(min(jobs or default_jobs(), len(todo)), mp_context=context,
+                               initializer=_init_worker, initargs=(stop,))  # fmt: skip
+    futures: list[Future[bool]] = []
+    on_interrupt = signal.getsignal(signal.SIGINT)
+    try:
+        futures = [pool.submit(_render, spec, cache_dir) for spec in todo]
+        pending: set[Future[bool]] = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if not future.result():  # a worker saw the Ctrl-C before this process did
+                    raise KeyboardInterrupt
+                bar.update()
+    except BaseException:
+        if threading.current_thread() is threading.main_thread():
+            # Stopping already: a second Ctrl-C must not cut the workers' clean-up short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop.set()
+        for future in futures:
+            future.cancel()
+        # A Ctrl-C in a terminal reaches the workers too; a signal sent to this process alone
+        # (kill -INT, a test) is passed on, so the workers stop now instead of finishing.
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGINT)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_interrupt)
+    return len(todo)

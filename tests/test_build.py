@@ -1,0 +1,118 @@
+"""`satlesson mirror build` readies a workshop: the episodes' files ahead of time, in parallel.
+
+One state folder, built from empty by the real command, serves the module: episode 1 run
+against it renders nothing new, an interrupted build leaves only whole files and resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rio_cogeo.cogeo import cog_validate
+
+from satlesson.mirror import episode_files
+from satlesson.mirror.server import service
+from satlesson.mirror.server.postgres import free_port
+from satlesson.mirror.synthetic import assets, catalog, pool
+
+ROOT = Path(__file__).resolve().parents[1]
+EPISODE_1 = ROOT / "episodes" / "01-access-satellite-imagery.md"
+S2 = "S2B_35SNA_20230623_0_L2A"  # items the episodes don't read: nothing is built for them yet
+HLS = "HLS.L30.T18TWL.2021087T153254.v2.0"
+
+
+def _build(state: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "satlesson", "mirror", "build",
+                           "--state-dir", str(state), *args],
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
+def _files(state: Path) -> set[Path]:
+    """Every file in the asset cache, lock and temp files included."""
+    return {p for p in (state / "assets").rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    state = tmp_path_factory.mktemp("state")
+    result = _build(state)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "asset files: 100%" in result.stderr  # the progress bar reached the end
+    return state
+
+
+@pytest.mark.slow
+def test_episode_1_renders_nothing_after_a_build(built: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in _files(built)}
+    advertised = catalog.advertised_files()
+    assert len(before) >= len(episode_files.specs(advertised))
+    with service.running(free_port(), built) as base:
+        episode_files.run_episode(EPISODE_1, base, built)
+        log = (built / "requests.log").read_text().splitlines()
+    assert {p: p.stat().st_mtime_ns for p in _files(built)} == before
+    # ...and the committed list is what the episode really reads.
+    recorded = episode_files.load()[EPISODE_1.stem]
+    assert episode_files.requested(log, advertised) == recorded
+
+
+def test_pool_writes_valid_files(tmp_path: Path) -> None:
+    specs = {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    chosen = [specs[k] for k in [(S2, "coastal-jp2"), (S2, "wvp"), (S2, "thumbnail"),
+                                 (S2, "tileinfo_metadata"), (HLS, "Fmask"), (HLS, "SZA")]]
+    assert pool.render_all(chosen, tmp_path, jobs=2) == 6
+    paths = {s["asset_key"]: assets.cache_path(s, tmp_path) for s in chosen}
+    for key in ("wvp", "Fmask", "SZA"):
+        valid, errors, _ = cog_validate(str(paths[key]), quiet=True)
+        assert valid, (key, errors)
+    # The JPEG 2000 twin was made from its COG, which is cached too, and holds the same values.
+    coastal = assets.cache_path(specs[(S2, "coastal")], tmp_path)
+    with rasterio.open(paths["coastal-jp2"]) as jp2, rasterio.open(coastal) as cog:
+        assert jp2.driver == "JP2OpenJPEG" and jp2.crs == cog.crs
+        assert jp2.transform == cog.transform and jp2.shape == cog.shape == (1830, 1830)
+        assert np.array_equal(jp2.read(1), cog.read(1))
+    assert paths["thumbnail"].read_bytes()[:2] == b"\xff\xd8"
+    assert not [p for p in tmp_path.rglob(".*") if not p.name.endswith(".lock")]
+    assert pool.render_all(chosen, tmp_path, jobs=2) == 0  # all there: nothing to do
+
+
+def test_interrupted_build_keeps_whole_files_and_resumes(built: Path) -> None:
+    item = [s for s in catalog.advertised_files().values() if s["item_id"] == HLS]
+    folder = assets.cache_path(item[0], built / "assets").parent
+    cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--item", HLS,
+           "--state-dir", str(built)]
+    # Its own session, like a terminal's foreground job: Ctrl-C reaches it and its workers.
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(list(folder.glob("[!.]*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "satlesson: build interrupted; every file it finished is kept, so running it again "
+        "resumes where it stopped.")
+    made = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    assert 2 <= len(made) < len(item), "the interrupt came too late to test anything"
+    assert not [p for p in folder.glob(".*") if not p.name.endswith(".lock")]  # no temp files
+    for path in made:
+        if path.suffix == ".tif":
+            assert cog_validate(str(path), quiet=True)[0], path.name
+
+    result = _build(built, "--item", HLS)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rendered_now = len(item) - len(made)
+    assert f"{len(item)} files ready ({rendered_now} rendered now)" in result.stderr
+    assert len([p for p in folder.iterdir() if not p.name.startswith(".")]) == len(item)
