@@ -42,6 +42,7 @@ bench: deps
 	$(BIN)/python scripts/bench_build.py
 	$(BIN)/python scripts/bench_record.py
 	$(BIN)/python scripts/bench_room.py
+	$(BIN)/python scripts/bench_snapshot.py
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh

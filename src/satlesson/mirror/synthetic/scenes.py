@@ -136,4 +136,4 @@ def sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
 
 
 # Bumped whenever anything that changes the snapshot's bytes changes; build caches key on it.
-SNAPSHOT_VERSION = "2026.11.7"
+SNAPSHOT_VERSION = "2026.11.8"

@@ -1,0 +1,85 @@
+"""Benchmark: how long ``satlesson mirror build`` takes to ready a workshop, from an empty state.
+
+    .venv/bin/python scripts/bench_snapshot.py             # episode files, then every file
+    .venv/bin/python scripts/bench_snapshot.py --no-all    # episode files only (~2 min)
+
+Each row runs the real command into a fresh temporary state folder (PostgreSQL cluster and
+catalog loading included) and prints its wall time and the CPU time of it and its workers;
+on a shared machine the wall time also says how much CPU others took. Next to them: the
+sequential build before the worker pool, measured (``--jobs 1`` does the same work for the
+episode files, which have no JPEG 2000 twin) or, for every file, estimated from per-kind
+render times measured with scripts/bench_assets.py before the change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+from satlesson.mirror import episode_files
+from satlesson.mirror.synthetic import catalog, pool
+
+# Seconds per file by (kind, rows) with the sequential build and the JPEG 2000 twins rendered
+# from scratch (lossless, no BYPASS): scripts/bench_assets.py --jp2-10m at snapshot 2026.11.2
+# on this 2-core machine (renders only: no database start, no per-tile fields; metadata
+# documents cost nothing). Kinds added since have no figure and are left out of the estimate.
+BEFORE_PER_FILE_S = {
+    ("s2-band", 10980): 6.6, ("s2-band", 5490): 1.4, ("s2-band", 1830): 0.3,
+    ("s2-tci", 10980): 15.6, ("s2-scl", 5490): 1.2,
+    ("s2-jp2", 10980): 37.2, ("s2-jp2", 5490): 8.0, ("s2-jp2", 1830): 0.8,
+    ("hls-band", 3660): 2.2, ("s2-thumbnail", 0): 0.4, ("hls-browse", 0): 0.4,
+    ("s2-granule-xml", 0): 0.0, ("s2-tileinfo-json", 0): 0.0, ("hls-metadata", 0): 0.0,
+}  # fmt: skip
+
+
+def timed_build(*args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``satlesson mirror build ARGS`` into an empty state folder."""
+    with tempfile.TemporaryDirectory(prefix="satlesson-bench-") as state:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "satlesson", "mirror", "build",
+                                 "--state-dir", state, *args], capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(result.stderr[-3000:])
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
+
+
+def estimate_before(specs: list[dict]) -> tuple[float, int]:
+    """Seconds the sequential build took to render ``specs``, and how many files that covers."""
+    kinds = Counter((s["kind"], (s["shape"] or (0,))[0]) for s in specs)
+    known = {k: n for k, n in kinds.items() if k in BEFORE_PER_FILE_S}
+    return sum(n * BEFORE_PER_FILE_S[k] for k, n in known.items()), sum(known.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-all", action="store_true", help="skip the every-file build")
+    args = parser.parse_args()
+    advertised = catalog.advertised_files()
+    episodes = len(episode_files.specs(advertised))
+    jobs = pool.default_jobs()
+    rows = []
+    wall, cpu = timed_build("--jobs", "1")
+    rows.append((f"episode files ({episodes}), one at a time (before)", wall, cpu))
+    wall, cpu = timed_build()
+    rows.append((f"episode files ({episodes}), {jobs} workers", wall, cpu))
+    if not args.no_all:
+        estimate, covered = estimate_before(list(advertised.values()))
+        rows.append((f"every file ({covered}), before: estimated renders", estimate, None))
+        wall, cpu = timed_build("--all")
+        rows.append((f"every file ({len(advertised)}), {jobs} workers", wall, cpu))
+    print(f"{'satlesson mirror build, from an empty state':<52} {'wall s':>8} {'CPU s':>8}")
+    for name, wall, cpu in rows:
+        print(f"{name:<52} {wall:>8.0f} {'-' if cpu is None else f'{cpu:.0f}':>8}")
+
+
+if __name__ == "__main__":
+    main()
