@@ -3,7 +3,8 @@
     .venv/bin/python scripts/bench_assets.py            # one of each kind (~1 min)
     .venv/bin/python scripts/bench_assets.py --item S2A_35SNA_20230827_0_L2A   # whole item
 
-Each render is measured once (the machine is shared; loops would only add noise). Peak RSS
+Each render is measured once (the machine is shared; loops would only add noise), in wall and
+CPU time (on a busy machine the CPU time is the steadier figure). Peak RSS
 is the process's high-water mark so far, so it only grows down the list. Files go into a
 temporary asset cache, as the mirror makes them: a JPEG 2000 twin is re-encoded from its COG
 rendered earlier in the list (that COG is made first if the list lacks it).
@@ -38,10 +39,10 @@ def _peak_mb() -> int:
 
 
 def _timed(label: str, fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    took = time.perf_counter() - start
-    print(f"{label:<42} {took:7.2f} s   peak RSS {_peak_mb():5d} MB", flush=True)
+    took, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(f"{label:<42} {took:7.2f} s  CPU {cpu:6.2f} s  peak RSS {_peak_mb():5d} MB", flush=True)
     return took
 
 

@@ -65,7 +65,7 @@ def default_jobs() -> int:
 def _order(specs: Sequence[Spec]) -> list[Spec]:
     """Item by item, so a worker's per-scene fields stay cached; within an item the biggest
     files first and the JPEG 2000 twins after the COGs they are made from."""
-    items = {s["item_id"]: i for i, s in enumerate(specs)}
+    items = {item: i for i, item in enumerate(dict.fromkeys(s["item_id"] for s in specs))}
 
     def key(spec: Spec) -> tuple[int, bool, int]:
         rows, cols = spec["shape"] or (0, 0)
