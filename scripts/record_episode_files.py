@@ -16,8 +16,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import jupytext
-
 from satlesson.lesson.blocks import EPISODES_DIR
 from satlesson.mirror import episode_files
 from satlesson.mirror.server import service
@@ -30,8 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def episodes(paths: list[str]) -> list[Path]:
     if paths:
         return [Path(p).resolve() for p in paths]
-    found = sorted((ROOT / EPISODES_DIR).glob("*.md"))
-    return [p for p in found if "kernelspec" in jupytext.read(p, fmt="myst").metadata]
+    return episode_files.notebook_episodes(ROOT / EPISODES_DIR)
 
 
 def main() -> None:

@@ -49,6 +49,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return state
 
 
+def test_every_episode_has_its_files_recorded() -> None:
+    recorded = set(episode_files.load())
+    episodes = {p.stem for p in episode_files.notebook_episodes(ROOT / "episodes")}
+    assert recorded == episodes, f"run {episode_files.RECORD_SCRIPT} for the new episodes"
+
+
 @pytest.mark.slow
 def test_episode_1_renders_nothing_after_a_build(built: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in _files(built)}

@@ -43,6 +43,14 @@ def requested(log_lines: Iterable[str], advertised: dict[str, Spec]) -> dict[str
     return {item: sorted(keys) for item, keys in sorted(found.items())}
 
 
+def notebook_episodes(folder: Path) -> list[Path]:
+    """The episodes in ``folder`` that are notebooks (a kernelspec in their front matter)."""
+    import jupytext
+
+    return [p for p in sorted(folder.glob("*.md"))
+            if "kernelspec" in jupytext.read(p, fmt="myst").metadata]  # fmt: skip
+
+
 def run_episode(episode: Path, base: str, state_dir: Path) -> None:
     """Execute every cell of an episode (a MyST notebook) in a kernel routed to the mirror at
     ``base``, in a temporary working folder."""
