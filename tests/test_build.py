@@ -7,6 +7,7 @@ against it renders nothing new, an interrupted build leaves only whole files and
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,6 +108,7 @@ def test_interrupted_build_keeps_whole_files_and_resumes(built: Path) -> None:
             proc.kill()
     assert proc.returncode == 130
     assert "Traceback" not in stderr
+    assert re.search(rf"\b[1-9]\d*/{len(item)}\b", stderr)  # the bar moved as files finished
     assert stderr.strip().splitlines()[-1] == (
         "satlesson: build interrupted; every file it finished is kept, so running it again "
         "resumes where it stopped.")

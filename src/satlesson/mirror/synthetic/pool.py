@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def render_all(specs: Sequence[Spec], cache_dir: Path, jobs: int | None = None,
         futures = [pool.submit(_render, spec, cache_dir) for spec in todo]
         pending: set[Future[bool]] = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 if not future.result():  # a worker saw the Ctrl-C before this process did
                     raise KeyboardInterrupt
