@@ -15,8 +15,8 @@ Usage: python scripts/bench_room.py [--learners 50] [--rounds 5] [--base http://
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
-import http.client
 import io
 import ipaddress
 import json
@@ -46,8 +46,9 @@ TIMEOUT = 60  # seconds per request
 DEADLINE = 900  # seconds for the whole replay phase
 
 # Measured with this script on this 2-core machine, shared with other work, against the mirror
-# as it was before the response cache (main at 621ac32). On a quieter day the same mirror
-# gave ~70 ms for one search, a p99 of ~4 s for 50 at once and ~20 searches/s.
+# as it was before the response cache (main at 621ac32; the bursts then came from threads,
+# one connection per search). On a quieter day the same mirror gave ~70 ms for one search, a
+# p99 of ~4 s for 50 at once and ~20 searches/s.
 BASELINE: dict[str, float | None] = {
     "one search alone, median ms": 248.1,
     "burst p50 ms": 7641.7,
@@ -178,54 +179,67 @@ def _send(session: requests.Session, call: Call) -> str | None:
     return None
 
 
-def _raw_request(conn: http.client.HTTPConnection, call: Call) -> tuple[int, bytes, str]:
-    """Send ``call`` as pystac-client does (accepting gzip); the body as it came on the wire."""
+async def _timed_request(call: Call, go: asyncio.Event) -> tuple[float, tuple[int, bytes, str]]:
+    """Connect, wait for ``go``, send ``call`` as pystac-client does (accepting gzip) and read
+    the answer as it comes on the wire: (ms from sending to the last byte, answer)."""
     parts = urlsplit(call.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    conn.request(call.method, target, body=call.body,
-                 headers={**call.headers, "Accept-Encoding": "gzip, deflate"})
-    response = conn.getresponse()
-    return response.status, response.read(), response.getheader("content-encoding", "")
+    body = call.body or b""
+    head = "".join(f"{k}: {v}\r\n" for k, v in call.headers.items()
+                   if k.lower() not in ("content-length", "accept-encoding", "connection"))
+    request = (f"{call.method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
+               f"Accept-Encoding: gzip, deflate\r\nContent-Length: {len(body)}\r\n"
+               "Connection: close\r\n\r\n").encode() + body
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        await go.wait()
+        started = time.perf_counter()
+        writer.write(request)
+        status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":")
+                                                                for line in lines if line)}
+        content = await reader.readexactly(int(headers.get("content-length", "0")))
+        elapsed = (time.perf_counter() - started) * 1000
+    finally:
+        writer.close()
+    return elapsed, (int(status_line.split()[1]), content, headers.get("content-encoding", ""))
+
+
+async def _burst_round(search: Call, clients: int) -> list[tuple[float, tuple | str]]:
+    go = asyncio.Event()
+
+    async def one() -> tuple[float, tuple | str]:
+        try:
+            return await asyncio.wait_for(_timed_request(search, go), TIMEOUT)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            return TIMEOUT * 1000.0, f"{search.method} {search.url}: {type(exc).__name__}"
+
+    tasks = [asyncio.create_task(one()) for _ in range(clients)]
+    await asyncio.sleep(0.2)  # every connection open
+    go.set()
+    return await asyncio.gather(*tasks)
 
 
 def burst(search: Call, clients: int, rounds: int) -> tuple[list[float], float, list[str]]:
-    """``rounds`` times, ``clients`` threads send ``search`` at the same instant.
+    """``rounds`` times, ``clients`` connections send ``search`` at the same instant.
 
     Returns each search's latency in ms, the searches per second over all rounds, failures.
-    Each search opens its own connection (connecting counts) and leaves the body as it came
-    (decoding is the learner's laptop's work): the figures are the mirror's, not this
-    script's."""
-    parts = urlsplit(search.url)
+    One event loop drives every connection and leaves the bodies as they came (decoding is
+    the learner's laptop's work), so the figures are the mirror's, not this script's."""
     latencies: list[float] = []
     answers: set[tuple[int, bytes, str]] = set()
     failures: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients)
-
-    def one(_: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)
-        barrier.wait()
+    busy = 0.0
+    for _ in range(rounds):
         started = time.perf_counter()
-        try:
-            answer, problem = _raw_request(conn, search), ""
-        except (OSError, http.client.HTTPException) as exc:
-            answer, problem = None, f"{search.method} {search.url}: {type(exc).__name__}"
-        finally:
-            conn.close()
-        elapsed = (time.perf_counter() - started) * 1000
-        with lock:
+        results = asyncio.run(_burst_round(search, clients))
+        busy += time.perf_counter() - started - 0.2
+        for elapsed, answer in results:
             latencies.append(elapsed)
-            if answer is None:
-                failures.append(problem)
+            if isinstance(answer, str):
+                failures.append(answer)
             else:
                 answers.add(answer)
-
-    with ThreadPoolExecutor(clients) as pool:
-        busy = 0.0
-        for _ in range(rounds):
-            started = time.perf_counter()
-            list(pool.map(one, range(clients)))
-            busy += time.perf_counter() - started
     bodies = {gzip.decompress(body) if coding == "gzip" else body
               for status, body, coding in answers}
     expected = {search.json_body} if search.json_body is not None else bodies
