@@ -426,8 +426,35 @@ def _serving(rec: Recording, port: int) -> Iterator[str]:
         thread.join(30)
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class _Stop:
+    """SIGTERM during a recording: stop the command, then give up the recording.
+
+    The handler only sets a flag and terminates the command if it has started: raising from
+    the handler could land inside ``Popen`` after the fork and leave the command running.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.command: subprocess.Popen[bytes] | None = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
+        if self.command is not None:
+            self.command.terminate()
+
+    def run(self, command: Sequence[str], env: dict[str, str]) -> int:
+        self.command = subprocess.Popen(list(command), env=env)
+        if self.requested:  # the signal came before the command existed
+            self.command.terminate()
+        try:
+            code = self.command.wait()
+        except BaseException:  # Ctrl-C: the command may not have seen it
+            self.command.kill()
+            self.command.wait()
+            raise
+        if self.requested:
+            raise KeyboardInterrupt
+        return code
 
 
 def record(out: Path, command: Sequence[str], upstream: str | None = None,
@@ -441,16 +468,19 @@ def record(out: Path, command: Sequence[str], upstream: str | None = None,
 
     out = out.resolve()
     staging = snapshot.staging_folder(out)
-    previous = signal.signal(signal.SIGTERM, _interrupted)
+    stop = _Stop()
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         rec = Recording(staging, upstream)
         with _serving(rec, port or free_port()) as base:
+            if stop.requested:
+                raise KeyboardInterrupt
             # The kernel start-up hook lives in the staging folder and goes before the rename.
             env = {**os.environ, **kernel_env(base, staging / ".kernel")}
             print(f"[record] running {' '.join(command)} through {base} "
                   f"(upstream: {rec.upstream or 'the live services'})", file=sys.stderr,
                   flush=True)
-            code = subprocess.call(list(command), env=env)
+            code = stop.run(command, env)
         if code != 0:
             raise MirrorError(f"{command[0]} exited with status {code}, so nothing was recorded "
                               f"and {out} is unchanged.")
