@@ -39,7 +39,8 @@ test: deps
 ## bench: print the mirror's and the build's figures
 bench: deps
 	$(BIN)/python scripts/bench_clip.py
-	$(BIN)/python scripts/bench_build.py
+	$(BIN)/python scripts/bench_episodes.py
+	$(BIN)/python scripts/bench_build.py --cold
 	$(BIN)/python scripts/bench_record.py
 	$(BIN)/python scripts/bench_room.py
 	$(BIN)/python scripts/bench_snapshot.py
