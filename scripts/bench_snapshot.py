@@ -6,9 +6,9 @@
 Each row runs the real command into a fresh temporary state folder (PostgreSQL cluster and
 catalog loading included) and prints its wall time and the CPU time of it and its workers;
 on a shared machine the wall time also says how much CPU others took. Next to them: the
-sequential build before the worker pool, measured (``--jobs 1`` does the same work for the
-episode files, which have no JPEG 2000 twin) or, for every file, estimated from per-kind
-render times measured with scripts/bench_assets.py before the change.
+sequential build before the worker pool, measured for the episode files (``--jobs 1``: the
+same renders one after another, as the old loop did them) or, for every file, estimated from
+per-kind render times measured with scripts/bench_assets.py before the change.
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ from collections import Counter
 from satlesson.mirror import episode_files
 from satlesson.mirror.synthetic import catalog, pool
 
-# Seconds per file by (kind, rows) with the sequential build and the JPEG 2000 twins rendered
-# from scratch (lossless, no BYPASS): scripts/bench_assets.py --jp2-10m at snapshot 2026.11.2
-# on this 2-core machine (renders only: no database start, no per-tile fields; metadata
-# documents cost nothing). Kinds added since have no figure and are left out of the estimate.
+# CPU seconds per file by (kind, rows) of the sequential build with the JPEG 2000 twins
+# rendered from scratch (lossless, no BYPASS), measured with scripts/bench_assets.py
+# --jp2-10m on the code just before the worker pool (snapshot 2026.11.4's rendering). On an
+# idle core the sequential build's wall time is its CPU time. Renders only: no database start,
+# no per-tile fields; kinds added since (the DEM) have no figure and are left out.
 BEFORE_PER_FILE_S = {
-    ("s2-band", 10980): 6.6, ("s2-band", 5490): 1.4, ("s2-band", 1830): 0.3,
-    ("s2-tci", 10980): 15.6, ("s2-scl", 5490): 1.2,
-    ("s2-jp2", 10980): 37.2, ("s2-jp2", 5490): 8.0, ("s2-jp2", 1830): 0.8,
-    ("hls-band", 3660): 2.2, ("s2-thumbnail", 0): 0.4, ("hls-browse", 0): 0.4,
+    ("s2-band", 10980): 7.3, ("s2-band", 5490): 1.6, ("s2-band", 1830): 0.3,
+    ("s2-tci", 10980): 15.7, ("s2-scl", 5490): 0.9,
+    ("s2-jp2", 10980): 17.5, ("s2-jp2", 5490): 5.3, ("s2-jp2", 1830): 0.7,
+    ("hls-band", 3660): 1.3, ("s2-thumbnail", 0): 0.3, ("hls-browse", 0): 0.4,
     ("s2-granule-xml", 0): 0.0, ("s2-tileinfo-json", 0): 0.0, ("hls-metadata", 0): 0.0,
 }  # fmt: skip
 
