@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from satlesson.facts import access_satellite_imagery, how_much_burned, vectors_meet_rasters
+from satlesson.facts import (
+    access_satellite_imagery,
+    dask_and_data_cubes,
+    how_much_burned,
+    vectors_meet_rasters,
+)
 from satlesson.facts.base import Fact, Services, failure, show
 
 __all__ = ["FACTS", "Fact", "Services", "check", "failure", "show"]
 
-_EPISODES = (access_satellite_imagery, vectors_meet_rasters, how_much_burned)
+_EPISODES = (access_satellite_imagery, vectors_meet_rasters, how_much_burned, dask_and_data_cubes)
 
 
 
