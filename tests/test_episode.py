@@ -8,60 +8,23 @@ that check to fail, naming the change in the words of ``satlesson drift``.
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import jupytext
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-
-from satlesson.mirror.routing import kernel_env
+from episode_runs import (
+    Run,
+    assert_check_fails,
+    assert_gated_challenges,
+    figures,
+    mutate,
+    run_first,
+    stdout,
+    without,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODE = ROOT / "episodes" / "01-access-satellite-imagery.md"
-CELL_TIMEOUT = 900  # seconds; the first read of a band may render it in the mirror
-
-
-def _execute(text: str, workdir: Path, base: str, state_dir: Path) -> nbformat.NotebookNode:
-    """Run the notebook in ``text`` in a kernel routed to the mirror, with ``workdir`` as cwd."""
-    nb = jupytext.reads(text, fmt="myst")
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        allow_errors=False,
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    client.execute(env={**os.environ, **kernel_env(base, state_dir)})
-    return nb
-
-
-def _solution(text: str, label: str) -> tuple[int, int]:
-    """Start and end offsets of the solution block of challenge ``label``."""
-    start = text.index(f":::{{solution-start}} {label}\n")
-    end = text.index(":::{solution-end}", start)
-    return start, end
-
-
-def _mutate(text: str, label: str, old: str, new: str) -> str:
-    """Replace ``old`` by ``new`` once, inside the solution of ``label`` only."""
-    start, end = _solution(text, label)
-    block = text[start:end]
-    assert block.count(old) == 1, f"{old!r} should occur once in the solution of {label}"
-    return text[:start] + block.replace(old, new) + text[end:]
-
-
-def _stdout(nb: nbformat.NotebookNode) -> str:
-    return "\n".join(
-        out.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "stream"
-    )
 
 
 # --- static checks: the syntax contract, no pasted outputs ---------------------------------------
@@ -77,15 +40,7 @@ def test_episode_parses_as_a_myst_notebook() -> None:
 
 
 def test_every_challenge_has_a_solution_with_hidden_checks() -> None:
-    text = EPISODE.read_text()
-    labels = re.findall(r"^::::\{challenge\}[^\n]*\n:label: (\S+)$", text, flags=re.M)
-    assert labels == ["ch-time-filter", "ch-cloud-filter", "ch-hls"]
-    for label in labels:
-        start, end = _solution(text, label)
-        block = text[start:end]
-        assert ":class: dropdown" in block
-        hidden = r"```\{code-cell\} python\n:tags: \[remove-cell\]\n(.*\n)*?(assert |check\()"
-        assert re.search(hidden, block), f"the solution of {label} has no hidden check"
+    assert_gated_challenges(EPISODE, ["ch-time-filter", "ch-cloud-filter", "ch-hls"])
 
 
 def test_no_pasted_outputs_or_missing_figures() -> None:
@@ -101,16 +56,11 @@ def test_no_pasted_outputs_or_missing_figures() -> None:
 @pytest.fixture(scope="module")
 def executed(
     tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path
-) -> tuple[nbformat.NotebookNode, Path]:
-    workdir = tmp_path_factory.mktemp("episode01")
-    try:
-        nb = _execute(EPISODE.read_text(), workdir, mirror_base, mirror_state_dir)
-    except CellExecutionError as err:
-        pytest.fail(f"episode 1 failed to execute: {err.ename}: {err.evalue}\n{err}")
-    return nb, workdir
+) -> Run:
+    return run_first(EPISODE, tmp_path_factory.mktemp("episode01"), mirror_base, mirror_state_dir)
 
 
-def test_episode_executes_without_errors(executed: tuple[nbformat.NotebookNode, Path]) -> None:
+def test_episode_executes_without_errors(executed: Run) -> None:
     nb, _ = executed
     errors = [
         out
@@ -122,7 +72,7 @@ def test_episode_executes_without_errors(executed: tuple[nbformat.NotebookNode, 
     assert not errors
 
 
-def test_episode_writes_its_files(executed: tuple[nbformat.NotebookNode, Path]) -> None:
+def test_episode_writes_its_files(executed: Run) -> None:
     _, workdir = executed
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
     subset = workdir / "red_subset.tif"
@@ -130,32 +80,26 @@ def test_episode_writes_its_files(executed: tuple[nbformat.NotebookNode, Path]) 
     assert not (workdir / "red.tif").exists(), "the full band must not be written to disk"
 
 
-def test_thumbnails_are_images_with_alt_text(executed: tuple[nbformat.NotebookNode, Path]) -> None:
+def test_thumbnails_are_images_with_alt_text(executed: Run) -> None:
     nb, _ = executed
-    image_cells = [
-        cell
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        and any("image/jpeg" in out.get("data", {}) or "image/png" in out.get("data", {})
-                for out in cell.get("outputs", []))
-    ]
+    image_cells = figures(nb, ("image/jpeg", "image/png"))
     assert len(image_cells) == 4  # before, after, the clipped band, HLS browse
     for cell in image_cells:
         alt = cell.metadata["mystnb"]["image"]["alt"]
         assert len(alt) > 20
 
 
-def test_protected_asset_needs_credentials(executed: tuple[nbformat.NotebookNode, Path]) -> None:
-    out = _stdout(executed[0])
+def test_protected_asset_needs_credentials(executed: Run) -> None:
+    out = stdout(executed[0])
     assert "401 Unauthorized" in out
     assert "200 OK" in out
 
 
 def test_outputs_name_the_mirror(
-    executed: tuple[nbformat.NotebookNode, Path], mirror_base: str
+    executed: Run, mirror_base: str
 ) -> None:
     """The note cell prints addresses that show the build ran against the mirror."""
-    assert mirror_base.rstrip("/") + "/" in _stdout(executed[0])
+    assert mirror_base.rstrip("/") + "/" in stdout(executed[0])
 
 
 # --- mutation tests: a wrong solution must trip the hidden check --------------------------------
@@ -179,16 +123,8 @@ def test_hidden_check_catches_a_wrong_solution(
     tmp_path: Path, mirror_base: str, mirror_state_dir: Path,
     label: str, old: str, new: str, message: str,
 ) -> None:
-    text = _mutate(EPISODE.read_text(), label, old, new)
+    text = mutate(EPISODE.read_text(), label, old, new)
     if label == "ch-hls":
         # Skip the raster reads before the HLS exercise: only its own check matters here.
-        text = _drop_cells_between(text, "## Open a band remotely", "## Beyond Earth Search")
-    with pytest.raises(CellExecutionError) as caught:
-        _execute(text, tmp_path, mirror_base, mirror_state_dir)
-    assert caught.value.ename == "AssertionError", caught.value
-    assert message in caught.value.evalue, caught.value.evalue
-
-
-def _drop_cells_between(text: str, start_marker: str, end_marker: str) -> str:
-    start, end = text.index(start_marker), text.index(end_marker)
-    return text[:start] + text[end:]
+        text = without(text, "## Open a band remotely", "## Beyond Earth Search")
+    assert_check_fails(text, tmp_path, mirror_base, mirror_state_dir, message)

@@ -20,6 +20,13 @@ from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 EPISODE = "episodes/01-access-satellite-imagery.html"
+# Every episode after the first: (page, number of figures its executed cells draw).
+LATER_EPISODES = [
+    ("episodes/02-read-rasters.html", 4),
+    ("episodes/03-vectors-meet-rasters.html", 5),
+    ("episodes/04-how-much-burned.html", 4),
+    ("episodes/05-dask-and-data-cubes.html", 3),
+]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -102,8 +109,8 @@ def test_every_episode_names_the_synthetic_snapshot(site: Path) -> None:
 
 def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
     nav = (site / "index.html").read_text()
-    for page in ("setup.html", EPISODE, "keypoints.html", "reference.html", "figures.html",
-                 "instructor-notes.html"):
+    for page in ("setup.html", EPISODE, *(p for p, _ in LATER_EPISODES), "keypoints.html",
+                 "reference.html", "figures.html", "credits.html", "instructor-notes.html"):
         assert (site / page).exists()
         assert f'href="{page}"' in nav, page
 
@@ -133,6 +140,23 @@ def test_episode_in_a_browser(page, site_url: str) -> None:  # type: ignore[no-u
     assert "12" in solution.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "episode-01.png"), full_page=True)
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("path", "figures"), LATER_EPISODES)
+def test_later_episodes_in_a_browser(page, site_url: str, path: str, figures: int) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """Each figure an executed cell drew loads, says what it shows, and the page is clean."""
+    page.goto(f"{site_url}/{path}", wait_until="networkidle")
+    assert page.locator(".satlesson-data-notice").is_visible()
+    images = page.locator("main .cell_output img")
+    assert images.count() >= figures, path
+    for i in range(images.count()):
+        image = images.nth(i)  # some sit in collapsed solutions: loaded, but not visible
+        assert len(image.get_attribute("alt") or "") > 40, path  # a description, not a name
+        assert image.evaluate("img => img.complete && img.naturalWidth > 100"), path
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / Path(path).with_suffix(".png").name), full_page=True)
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
