@@ -12,59 +12,15 @@ import pystac
 import pytest
 from shapely.geometry import Point, shape
 
-from satlesson.mirror.synthetic import catalog
+from satlesson.mirror.synthetic import catalog, published
+from satlesson.mirror.synthetic.archive import all_s2_scenes
 from satlesson.mirror.synthetic.scenes import HLS_SCENES, S2_SCENES
 
 REAL_ID = "S2A_35SNA_20230827_0_L2A"
 
-# Printed by the lesson from the live Earth Search item.
-REAL_PROPERTIES: dict[str, Any] = {
-    "created": "2023-08-27T18:15:43.106Z",
-    "platform": "sentinel-2a",
-    "constellation": "sentinel-2",
-    "instruments": ["msi"],
-    "eo:cloud_cover": 0.955362,
-    "proj:epsg": 32635,
-    "mgrs:utm_zone": 35,
-    "mgrs:latitude_band": "S",
-    "mgrs:grid_square": "NA",
-    "grid:code": "MGRS-35SNA",
-    "view:sun_azimuth": 144.36354987218,
-    "view:sun_elevation": 59.06665363921,
-    "s2:degraded_msi_data_percentage": 0.0126,
-    "s2:nodata_pixel_percentage": 12.146327,
-    "s2:saturated_defective_pixel_percentage": 0,
-    "s2:dark_features_percentage": 0.249403,
-    "s2:cloud_shadow_percentage": 0.237454,
-    "s2:vegetation_percentage": 6.073786,
-    "s2:not_vegetated_percentage": 18.026696,
-    "s2:water_percentage": 74.259061,
-    "s2:unclassified_percentage": 0.198216,
-    "s2:medium_proba_clouds_percentage": 0.613614,
-    "s2:high_proba_clouds_percentage": 0.341423,
-    "s2:thin_cirrus_percentage": 0.000325,
-    "s2:snow_ice_percentage": 2.3e-05,
-    "s2:product_type": "S2MSI2A",
-    "s2:processing_baseline": "05.09",
-    "s2:product_uri": "S2A_MSIL2A_20230827T084601_N0509_R107_T35SNA_20230827T115803.SAFE",
-    "s2:generation_time": "2023-08-27T11:58:03.000000Z",
-    "s2:datatake_id": "GS2A_20230827T084601_042718_N05.09",
-    "s2:datatake_type": "INS-NOBS",
-    "s2:datastrip_id": "S2A_OPER_MSI_L2A_DS_2APS_20230827T115803_S20230827T085947_N05.09",
-    "s2:granule_id": "S2A_OPER_MSI_L2A_TL_2APS_20230827T115803_A042718_T35SNA_N05.09",
-    "s2:reflectance_conversion_factor": 0.978189079756816,
-    "datetime": "2023-08-27T09:00:21.327000Z",
-    "s2:sequence": "0",
-    "earthsearch:s3_path": (
-        "s3://sentinel-cogs/sentinel-s2-l2a-cogs/35/S/NA/2023/8/S2A_35SNA_20230827_0_L2A"
-    ),
-    "earthsearch:payload_id": (
-        "roda-sentinel2/workflow-sentinel2-to-stac/af0287974aaa3fbb037c6a7632f72742"
-    ),
-    "earthsearch:boa_offset_applied": True,
-    "processing:software": {"sentinel2-to-stac": "0.1.1"},
-    "updated": "2023-08-27T18:15:43.106Z",
-}
+# Upstream's own answer for the eleven real scenes (transcribed, with its source).
+REAL_PROPERTIES: dict[str, Any] = published.published_item(REAL_ID)["properties"]
+REAL_IDS = published.published_ids()
 
 ASSET_KEYS = [
     "aot", "blue", "coastal", "granule_metadata", "green", "nir", "nir08", "nir09", "red",
@@ -186,16 +142,53 @@ def test_sentinel_2_l2a_collection_starts_with_the_mission() -> None:
 
 
 def test_one_item_per_scene_newest_first(s2_items: list[dict[str, Any]]) -> None:
-    assert [i["id"] for i in s2_items] == [s.id for s in S2_SCENES]
+    assert [i["id"] for i in s2_items] == [s.id for s in all_s2_scenes()]
     assert all(i["collection"] == "sentinel-2-l2a" for i in s2_items)
     assert all(i["stac_version"] == "1.0.0" for i in s2_items)
-    assert all(i["stac_extensions"] == EXTENSIONS for i in s2_items)
+    # A real item keeps upstream's own list (one of them declares older eo and projection).
+    assert all(i["stac_extensions"] == EXTENSIONS for i in s2_items if i["id"] not in REAL_IDS)
 
 
-def test_real_item_properties_are_verbatim(s2_items: list[dict[str, Any]]) -> None:
-    properties = by_id(s2_items, REAL_ID)["properties"]
-    assert properties == REAL_PROPERTIES
-    assert list(properties) == list(REAL_PROPERTIES)
+def test_the_capture_is_upstreams_answer() -> None:
+    # Figures the original lesson printed from the live API (seed episode; reference ep. 06).
+    assert len(REAL_IDS) == 11 and REAL_ID in REAL_IDS
+    assert REAL_PROPERTIES["eo:cloud_cover"] == 0.955362
+    assert REAL_PROPERTIES["s2:product_uri"] == (
+        "S2A_MSIL2A_20230827T084601_N0509_R107_T35SNA_20230827T115803.SAFE")
+    assert "Earth Search" in published.SOURCE
+
+
+@pytest.mark.parametrize("item_id", REAL_IDS)
+def test_real_items_are_served_verbatim(s2_items: list[dict[str, Any]], item_id: str) -> None:
+    item = by_id(s2_items, item_id)
+    real = published.published_item(item_id)
+    for key in ("stac_extensions", "geometry", "bbox", "properties"):
+        assert item[key] == real[key], key
+    assert list(item["properties"]) == list(real["properties"])
+    scene = next(s for s in S2_SCENES if s.id == item_id)
+    assert scene.real and scene.cloud_cover == real["properties"]["eo:cloud_cover"]
+
+
+def test_the_archive_has_its_real_size() -> None:
+    # The original lesson printed 611 scenes over its point on 9 April 2024 (commit 306610a)
+    # and 513 on 28 February 2024, before reprocessed duplicates appeared.
+    scenes = all_s2_scenes()
+    assert sum(1 for s in scenes if s.day <= datetime(2024, 4, 9).date()) == 611
+    firsts = {s.day for s in scenes if "_0_L2A" in s.id}
+    assert abs(sum(1 for d in firsts if d <= datetime(2024, 2, 28).date()) - 513) <= 2
+    assert {s.platform for s in scenes} == {"sentinel-2a", "sentinel-2b", "sentinel-2c"}
+    assert len({s.id for s in scenes}) == len(scenes)
+
+
+def test_old_baselines_have_no_offset(s2_items: list[dict[str, Any]]) -> None:
+    old = by_id(s2_items, "S2B_35SNA_20180609_0_L2A")
+    assert old["properties"]["s2:processing_baseline"] < "04.00"
+    assert old["properties"]["earthsearch:boa_offset_applied"] is False
+    assert old["assets"]["red"]["raster:bands"][0]["offset"] == 0
+
+
+def test_only_the_real_scenes_are_marked_real() -> None:
+    assert {s.id for s in S2_SCENES if s.real} == set(REAL_IDS)
 
 
 def test_every_item_has_the_same_property_keys(s2_items: list[dict[str, Any]]) -> None:
@@ -204,8 +197,10 @@ def test_every_item_has_the_same_property_keys(s2_items: list[dict[str, Any]]) -
 
 
 def test_derived_properties_follow_the_scene(s2_items: list[dict[str, Any]]) -> None:
-    scenes = {s.id: s for s in S2_SCENES}
+    scenes = {s.id: s for s in S2_SCENES}  # the lesson's summer scenes
     for item in s2_items:
+        if item["id"] not in scenes:
+            continue
         scene = scenes[item["id"]]
         p = item["properties"]
         sat = scene.id[:3]  # S2A / S2B
@@ -247,7 +242,7 @@ def test_derived_properties_follow_the_scene(s2_items: list[dict[str, Any]]) -> 
 
 def test_absolute_orbits_advance_143_per_cycle(s2_items: list[dict[str, Any]]) -> None:
     for sat in ("S2A", "S2B"):
-        mine = [i for i in s2_items if i["id"].startswith(sat)]
+        mine = [i for i in s2_items if i["id"].startswith(sat) and "_0_L2A" in i["id"]]
         orbits = [int(i["properties"]["s2:datatake_id"].split("_")[2]) for i in mine]
         assert all(a - b == 143 for a, b in zip(orbits, orbits[1:], strict=False))
     # The real S2B pass five days before the published S2A item.
@@ -255,15 +250,19 @@ def test_absolute_orbits_advance_143_per_cycle(s2_items: list[dict[str, Any]]) -
     assert s2b["s2:datatake_id"] == "GS2B_20230822T084559_033738_N05.09"
 
 
-def test_derivation_reproduces_the_real_item() -> None:
-    scene = next(s for s in S2_SCENES if s.id == REAL_ID)
+@pytest.mark.parametrize("item_id", REAL_IDS)
+def test_derivation_reproduces_the_real_items(item_id: str) -> None:
+    """What the mirror invents for other scenes is calibrated on all eleven real ones."""
+    scene = next(s for s in S2_SCENES if s.id == item_id)
+    real = published.published_item(item_id)["properties"]
     derived = catalog._derived_s2_properties(scene)
-    for key in ("s2:datatake_id", "earthsearch:s3_path", "grid:code", "datetime"):
-        assert derived[key] == REAL_PROPERTIES[key]
+    for key in ("earthsearch:s3_path", "grid:code", "datetime", "platform"):
+        assert derived[key] == real[key]
+    assert derived["s2:datatake_id"].split("_")[2] == real["s2:datatake_id"].split("_")[2]
     for key in ("view:sun_azimuth", "view:sun_elevation"):
-        assert derived[key] == pytest.approx(REAL_PROPERTIES[key], abs=0.01)
+        assert derived[key] == pytest.approx(real[key], abs=0.01)
     assert derived["s2:reflectance_conversion_factor"] == pytest.approx(
-        REAL_PROPERTIES["s2:reflectance_conversion_factor"], abs=1e-4
+        real["s2:reflectance_conversion_factor"], abs=1e-4
     )
 
 
@@ -547,7 +546,7 @@ def test_advertised_files_cover_every_asset(
     assert len(hrefs) == len(set(hrefs))
     truth_url = "https://satlesson.invalid/truth/rhodes-2023-burn-scar.json"
     assert sorted(files) == sorted([*hrefs, truth_url])
-    assert len(files) == 35 * len(S2_SCENES) + 17 * len(HLS_SCENES) + 3 + 1
+    assert len(files) == 35 * len(all_s2_scenes()) + 17 * len(HLS_SCENES) + 3 + 1
     keys = {"kind", "item_id", "asset_key", "scene", "shape", "transform", "epsg", "protected"}
     for entry in files.values():
         # Only HLS bands carry a dtype: the generator needs it for the angle bands.

@@ -12,7 +12,6 @@ the lesson was written; the one real item reproduced verbatim is S2A_35SNA_20230
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from functools import cache
 from typing import Any
 
 from satlesson.mirror.synthetic import dem
+from satlesson.mirror.synthetic.archive import all_s2_scenes, s2_scene
+from satlesson.mirror.synthetic.published import published_item
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_EXTENT_M,
@@ -28,11 +29,10 @@ from satlesson.mirror.synthetic.scenes import (
     HLS_SCENES,
     S2_EPSG,
     S2_EXTENT_M,
-    S2_FOOTPRINT,
     S2_ORIGIN,
-    S2_SCENES,
     HLSScene,
     S2Scene,
+    s2_footprint,
     sun_position,
 )
 from satlesson.mirror.urls import (
@@ -181,57 +181,6 @@ _S2_AUX: dict[str, tuple[str, str, int]] = {
     "visual": ("TCI", "True color image", 10),
 }
 
-# The item Earth Search really serves for this id; everything it says is kept as is.
-_PUBLISHED_S2_PROPERTIES: dict[str, Json] = {
-    "S2A_35SNA_20230827_0_L2A": {
-        "created": "2023-08-27T18:15:43.106Z",
-        "platform": "sentinel-2a",
-        "constellation": "sentinel-2",
-        "instruments": ["msi"],
-        "eo:cloud_cover": 0.955362,
-        "proj:epsg": 32635,
-        "mgrs:utm_zone": 35,
-        "mgrs:latitude_band": "S",
-        "mgrs:grid_square": "NA",
-        "grid:code": "MGRS-35SNA",
-        "view:sun_azimuth": 144.36354987218,
-        "view:sun_elevation": 59.06665363921,
-        "s2:degraded_msi_data_percentage": 0.0126,
-        "s2:nodata_pixel_percentage": 12.146327,
-        "s2:saturated_defective_pixel_percentage": 0,
-        "s2:dark_features_percentage": 0.249403,
-        "s2:cloud_shadow_percentage": 0.237454,
-        "s2:vegetation_percentage": 6.073786,
-        "s2:not_vegetated_percentage": 18.026696,
-        "s2:water_percentage": 74.259061,
-        "s2:unclassified_percentage": 0.198216,
-        "s2:medium_proba_clouds_percentage": 0.613614,
-        "s2:high_proba_clouds_percentage": 0.341423,
-        "s2:thin_cirrus_percentage": 0.000325,
-        "s2:snow_ice_percentage": 2.3e-05,
-        "s2:product_type": "S2MSI2A",
-        "s2:processing_baseline": "05.09",
-        "s2:product_uri": "S2A_MSIL2A_20230827T084601_N0509_R107_T35SNA_20230827T115803.SAFE",
-        "s2:generation_time": "2023-08-27T11:58:03.000000Z",
-        "s2:datatake_id": "GS2A_20230827T084601_042718_N05.09",
-        "s2:datatake_type": "INS-NOBS",
-        "s2:datastrip_id": "S2A_OPER_MSI_L2A_DS_2APS_20230827T115803_S20230827T085947_N05.09",
-        "s2:granule_id": "S2A_OPER_MSI_L2A_TL_2APS_20230827T115803_A042718_T35SNA_N05.09",
-        "s2:reflectance_conversion_factor": 0.978189079756816,
-        "datetime": "2023-08-27T09:00:21.327000Z",
-        "s2:sequence": "0",
-        "earthsearch:s3_path": (
-            "s3://sentinel-cogs/sentinel-s2-l2a-cogs/35/S/NA/2023/8/S2A_35SNA_20230827_0_L2A"
-        ),
-        "earthsearch:payload_id": (
-            "roda-sentinel2/workflow-sentinel2-to-stac/af0287974aaa3fbb037c6a7632f72742"
-        ),
-        "earthsearch:boa_offset_applied": True,
-        "processing:software": {"sentinel2-to-stac": "0.1.1"},
-        "updated": "2023-08-27T18:15:43.106Z",
-    }
-}
-
 
 @dataclass(frozen=True)
 class _Pass:
@@ -243,21 +192,44 @@ class _Pass:
     datastrip_start: str  # HHMMSS the datastrip's sensing began
 
 
-# S2A from the 0827 item; S2B from the real S2B_35SNA_20230822_0_L2A.
+# S2A from the 0827 item; S2B from the real S2B_35SNA_20230822_0_L2A. INVENTED: S2C's
+# absolute orbit (counted from its launch on 5 September 2024 at 14.3 orbits a day).
 _PASSES: dict[str, _Pass] = {
     "A": _Pass(date(2023, 8, 27), 42718, "084601", "085947"),
     "B": _Pass(date(2023, 8, 22), 33738, "084559", "085930"),
+    "C": _Pass(date(2025, 2, 27), 2502, "084601", "085947"),
 }
+
+# ESA's L2A processing baselines and, approximately, the day each came into use (INVENTED
+# where the lesson's scenes do not show it: every real one of July-August 2023 is 05.09).
+_BASELINES: tuple[tuple[date, str], ...] = (
+    (date(2016, 11, 1), "02.04"), (date(2017, 10, 23), "02.06"), (date(2018, 5, 23), "02.08"),
+    (date(2018, 11, 6), "02.10"), (date(2019, 7, 8), "02.13"), (date(2020, 1, 28), "02.14"),
+    (date(2021, 3, 30), "03.00"), (date(2021, 6, 30), "03.01"), (date(2022, 1, 25), "04.00"),
+    (date(2022, 12, 6), "05.09"), (date(2023, 12, 13), "05.10"), (date(2024, 7, 23), "05.11"),
+)  # fmt: skip
+
+
+def processing_baseline(day: date) -> str:
+    """The baseline a scene acquired on ``day`` was processed with."""
+    return [name for start, name in _BASELINES if start <= day][-1]
+
+
+def boa_offset_applied(scene: S2Scene) -> bool:
+    """Whether the scene's L2A product had ESA's +1000 (baseline 04.00 and later), which Earth
+    Search then removed from the pixels: the ``earthsearch:boa_offset_applied`` flag."""
+    published = published_item(scene.id)
+    if published is not None:
+        return bool(published["properties"]["earthsearch:boa_offset_applied"])
+    return processing_baseline(scene.day) >= "04.00"
 _REPEAT_DAYS = 10
 _ORBITS_PER_REPEAT = 143
 
-# The plain solar-position formula lands ~0.4 deg off Earth Search's granule means (which are
-# averaged over the tile's angle grid); these offsets, fitted on the 0827 item, reproduce the
-# real 0822 item to within 0.03 deg.
-_SUN_AZIMUTH_OFFSET = 0.4126
-_SUN_ELEVATION_OFFSET = -0.2221
-# ESA's Earth-Sun distance formula scaled to match the factor the real items report.
-_RCF_SCALE = 0.99864
+# The sun at the footprint's centroid lands a steady 0.1 deg off Earth Search's granule means
+# (averaged over the granule's angle grid); these offsets, the mean residuals over the eleven
+# real items, reproduce each of them to within 0.01 deg (tests/test_catalog.py).
+_SUN_AZIMUTH_OFFSET = -0.0993
+_SUN_ELEVATION_OFFSET = -0.0606
 
 
 def _mgrs(scene: S2Scene) -> tuple[int, str, str]:
@@ -276,20 +248,18 @@ def _s2_href(scene: S2Scene, file: str) -> str:
     return f"https://{SENTINEL_COGS}/sentinel-s2-l2a-cogs/{_s2_dir(scene)}/{file}"
 
 
-@cache
-def _s2_tile_centre() -> tuple[float, float]:
-    from pyproj import Transformer
+def _footprint_centre(scene: S2Scene) -> tuple[float, float]:
+    from shapely.geometry import Polygon
 
-    half = S2_EXTENT_M / 2
-    to_lonlat = Transformer.from_crs(S2_EPSG, 4326, always_xy=True)
-    lon, lat = to_lonlat.transform(S2_ORIGIN[0] + half, S2_ORIGIN[1] - half)
-    return float(lon), float(lat)
+    centre = Polygon(s2_footprint(scene)).centroid
+    return float(centre.x), float(centre.y)
 
 
 def _reflectance_conversion_factor(day: date) -> float:
-    doy = day.timetuple().tm_yday
-    d = 1 - 0.01673 * math.cos(0.0172 * (doy - 4))
-    return round(_RCF_SCALE / d**2, 15)
+    """ESA's Earth-Sun distance correction, t in whole days since 1950-01-01 (S2 L1C ATBD);
+    within 7e-5 of every real item's value."""
+    t = (day - date(1950, 1, 1)).days
+    return round(1 / (1 - 0.01672 * math.cos(0.0172 * (t - 2))) ** 2, 15)
 
 
 def _split_percentages(scene: S2Scene, rng: random.Random) -> dict[str, float]:
@@ -353,8 +323,10 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     created_str = created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{rng.randint(0, 999):03d}Z"
     gen = generated.strftime("%Y%m%dT%H%M%S")
     centre_sat = f"2{sat}PS"
+    baseline = processing_baseline(scene.day)
+    n_code = "N" + baseline.replace(".", "")
 
-    lon, lat = _s2_tile_centre()
+    lon, lat = _footprint_centre(scene)
     azimuth, elevation = sun_position(acquired, lon, lat)
     pct = _split_percentages(scene, rng)
     return {
@@ -374,17 +346,19 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
         "s2:nodata_pixel_percentage": round(rng.uniform(12.0, 13.0), 6),
         **pct,
         "s2:product_type": "S2MSI2A",
-        "s2:processing_baseline": "05.09",
+        "s2:processing_baseline": baseline,
         "s2:product_uri": (
-            f"S2{sat}_MSIL2A_{ymd}T{orbit_pass.datatake_start}_N0509_R107_T{tile}_{gen}.SAFE"
+            f"S2{sat}_MSIL2A_{ymd}T{orbit_pass.datatake_start}_{n_code}_R107_T{tile}_{gen}.SAFE"
         ),
         "s2:generation_time": generated.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
-        "s2:datatake_id": f"GS2{sat}_{ymd}T{orbit_pass.datatake_start}_{orbit:06d}_N05.09",
+        "s2:datatake_id": f"GS2{sat}_{ymd}T{orbit_pass.datatake_start}_{orbit:06d}_N{baseline}",
         "s2:datatake_type": "INS-NOBS",
         "s2:datastrip_id": (
-            f"S2{sat}_OPER_MSI_L2A_DS_{centre_sat}_{gen}_S{ymd}T{orbit_pass.datastrip_start}_N05.09"
+            f"S2{sat}_OPER_MSI_L2A_DS_{centre_sat}_{gen}_S{ymd}T{orbit_pass.datastrip_start}"
+            f"_N{baseline}"
         ),
-        "s2:granule_id": f"S2{sat}_OPER_MSI_L2A_TL_{centre_sat}_{gen}_A{orbit:06d}_T{tile}_N05.09",
+        "s2:granule_id": (
+            f"S2{sat}_OPER_MSI_L2A_TL_{centre_sat}_{gen}_A{orbit:06d}_T{tile}_N{baseline}"),
         "s2:reflectance_conversion_factor": _reflectance_conversion_factor(scene.day),
         "datetime": scene.datetime,
         "s2:sequence": scene.id.split("_")[3],
@@ -392,7 +366,7 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
         "earthsearch:payload_id": (
             f"roda-sentinel2/workflow-sentinel2-to-stac/{rng.getrandbits(128):032x}"
         ),
-        "earthsearch:boa_offset_applied": True,
+        "earthsearch:boa_offset_applied": boa_offset_applied(scene),
         "processing:software": {"sentinel2-to-stac": "0.1.1"},
         "updated": created_str,
     }
@@ -400,9 +374,9 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
 
 def s2_properties(scene: S2Scene) -> Json:
     """An item's properties; the granule metadata files repeat them, so they share this."""
-    published = _PUBLISHED_S2_PROPERTIES.get(scene.id)
+    published = published_item(scene.id)
     if published is not None:
-        return copy.deepcopy(published)
+        return published["properties"]
     return _derived_s2_properties(scene)
 
 
@@ -424,7 +398,7 @@ def _eo_band(band: _S2Band) -> Json:
     }
 
 
-def _s2_raster_asset(key: str) -> Json:
+def _s2_raster_asset(key: str, offset: float = -0.1) -> Json:
     """Everything about a raster asset except href and type (shared by COG and JP2 twins)."""
     if key in _S2_BANDS:
         band = _S2_BANDS[key]
@@ -442,7 +416,7 @@ def _s2_raster_asset(key: str) -> Json:
                     "bits_per_sample": 15,
                     "spatial_resolution": band.gsd,
                     "scale": 0.0001,
-                    "offset": -0.1,
+                    "offset": offset,
                 }
             ],
             "roles": ["data", "reflectance"],
@@ -511,7 +485,10 @@ def _s2_asset(scene: S2Scene, key: str) -> Json:
     # mirror keeps them next to the COGs so that every advertised href can be fetched.
     is_jp2 = key.endswith("-jp2")
     base = key[: -len("-jp2")] if is_jp2 else key
-    return {"href": href, "type": JP2 if is_jp2 else COG, **_s2_raster_asset(base)}
+    # Before baseline 04.00 the products had no +1000 and no offset to state (INVENTED: no
+    # such item of Earth Search's was seen; ESA's metadata of those baselines has none).
+    offset = -0.1 if processing_baseline(scene.day) >= "04.00" else 0
+    return {"href": href, "type": JP2 if is_jp2 else COG, **_s2_raster_asset(base, offset)}
 
 
 def _bbox(coords: list[list[float]]) -> list[float]:
@@ -521,17 +498,20 @@ def _bbox(coords: list[list[float]]) -> list[float]:
 
 
 def _s2_item(scene: S2Scene) -> Json:
-    ring = [[lon, lat] for lon, lat in S2_FOOTPRINT]
+    published = published_item(scene.id)
+    ring = [[lon, lat] for lon, lat in s2_footprint(scene)]
     item_url = f"{EARTH_SEARCH_API}/collections/{S2_COLLECTION}/items/{scene.id}"
     collection_url = f"{EARTH_SEARCH_API}/collections/{S2_COLLECTION}"
     l1c_id = scene.id.removesuffix("_L2A") + "_L1C"
     return {
         "type": "Feature",
         "stac_version": "1.0.0",
-        "stac_extensions": list(S2_STAC_EXTENSIONS),
+        # Upstream lists the extensions in no fixed order; a real item keeps its own.
+        "stac_extensions": published["stac_extensions"] if published else list(
+            S2_STAC_EXTENSIONS),
         "id": scene.id,
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": _bbox(ring),
+        "bbox": published["bbox"] if published else _bbox(ring),
         "properties": s2_properties(scene),
         "links": [
             {"rel": "self", "href": item_url, "type": "application/geo+json"},
@@ -562,8 +542,8 @@ def _s2_item(scene: S2Scene) -> Json:
 
 
 def earth_search_items() -> list[Json]:
-    """One ``sentinel-2-l2a`` item per entry of ``S2_SCENES``, newest first."""
-    return [_s2_item(scene) for scene in S2_SCENES]
+    """One ``sentinel-2-l2a`` item per scene of the lesson and of the archive, newest first."""
+    return [_s2_item(scene) for scene in all_s2_scenes()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1110,9 +1090,8 @@ def advertised_files() -> dict[str, Json]:
     its (lat, lon) south-west corner in whole degrees.
     """
     files: dict[str, Json] = {}
-    by_id = {scene.id: scene for scene in S2_SCENES}
     for item in earth_search_items():
-        s2 = by_id[item["id"]]
+        s2 = s2_scene(item["id"])
         for key, asset in item["assets"].items():
             files[asset["href"]] = _s2_file_entry(s2, key, asset)
     for lat, lon in dem.TILES:

@@ -1,15 +1,18 @@
 """The scenes the snapshot holds: one table that the catalog and the raster generator share.
 
 Sentinel-2 L2A over MGRS tile 35SNA (Rhodes) from relative orbit 107, and Landsat-8 HLS over
-tile T18TWL (New York). Values for S2A_35SNA_20230827_0_L2A are those of the real Earth Search
-item; the others are plausible values of the same kind, fixed so that every build is the same.
+tile T18TWL (New York). The eleven clear Sentinel-2 scenes of July-August 2023 are real: their
+datetimes and cloud covers are read from the transcribed Earth Search answer (``published``).
+The other rows are INVENTED (``real=False``): plausible values of the same kind, fixed so that
+every build is the same.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from satlesson.mirror.synthetic.published import published_ids, published_item
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class S2Scene:
     id: str
     datetime: str  # ISO 8601, UTC, as Earth Search writes it
     cloud_cover: float  # eo:cloud_cover, percent
+    real: bool = False  # True: every property is upstream's (``published``); False: invented
 
     @property
     def when(self) -> datetime:
@@ -25,7 +29,7 @@ class S2Scene:
 
     @property
     def platform(self) -> str:
-        return "sentinel-2a" if self.id.startswith("S2A") else "sentinel-2b"
+        return f"sentinel-2{self.id[2].lower()}"
 
     @property
     def day(self) -> date:
@@ -41,25 +45,27 @@ class S2Scene:
         return 1.0
 
 
-# Newest first, the order Earth Search returns.
-S2_SCENES: tuple[S2Scene, ...] = (
+def _real(item_id: str) -> S2Scene:
+    item = published_item(item_id)
+    assert item is not None
+    p = item["properties"]
+    return S2Scene(item_id, p["datetime"], p["eo:cloud_cover"], real=True)
+
+
+# INVENTED: scenes around the real ones (cloudier days, before July and after August) that
+# the lesson's searches meet; their values are plausible, not upstream's.
+_INVENTED: tuple[S2Scene, ...] = (
     S2Scene("S2A_35SNA_20230906_0_L2A", "2023-09-06T09:00:17.904000Z", 12.718334),
     S2Scene("S2B_35SNA_20230901_0_L2A", "2023-09-01T09:00:20.114000Z", 0.104226),
-    S2Scene("S2A_35SNA_20230827_0_L2A", "2023-08-27T09:00:21.327000Z", 0.955362),
-    S2Scene("S2B_35SNA_20230822_0_L2A", "2023-08-22T09:00:18.652000Z", 0.012907),
-    S2Scene("S2A_35SNA_20230817_0_L2A", "2023-08-17T09:00:20.970000Z", 0.031114),
-    S2Scene("S2B_35SNA_20230812_0_L2A", "2023-08-12T09:00:19.425000Z", 0.000487),
-    S2Scene("S2A_35SNA_20230807_0_L2A", "2023-08-07T09:00:21.716000Z", 0.274839),
-    S2Scene("S2B_35SNA_20230802_0_L2A", "2023-08-02T09:00:19.884000Z", 0.150612),
-    S2Scene("S2A_35SNA_20230728_0_L2A", "2023-07-28T09:00:22.103000Z", 0.452213),
-    S2Scene("S2B_35SNA_20230723_0_L2A", "2023-07-23T09:00:20.267000Z", 0.613045),
-    S2Scene("S2A_35SNA_20230718_0_L2A", "2023-07-18T09:00:22.488000Z", 0.007131),
-    S2Scene("S2B_35SNA_20230713_0_L2A", "2023-07-13T09:00:20.651000Z", 0.398712),
-    S2Scene("S2A_35SNA_20230708_0_L2A", "2023-07-08T09:00:22.874000Z", 0.061254),
     S2Scene("S2B_35SNA_20230703_0_L2A", "2023-07-03T09:00:21.036000Z", 23.417581),
     S2Scene("S2A_35SNA_20230628_0_L2A", "2023-06-28T09:00:23.259000Z", 5.204388),
     S2Scene("S2B_35SNA_20230623_0_L2A", "2023-06-23T09:00:21.421000Z", 0.326097),
 )
+
+# Newest first, the order Earth Search returns.
+S2_SCENES: tuple[S2Scene, ...] = tuple(sorted(
+    (*_INVENTED, *(_real(item_id) for item_id in published_ids())),
+    key=lambda scene: scene.datetime, reverse=True))
 
 # MGRS 35SNA in EPSG:32635: 109800 m square, upper-left corner (499980, 4100040).
 S2_EPSG = 32635
@@ -76,6 +82,14 @@ S2_FOOTPRINT: tuple[tuple[float, float], ...] = (
     (28.234426643135546, 37.04015200857309),
     (27.290401625602243, 37.04621863329741),
 )
+
+
+def s2_footprint(scene: S2Scene) -> tuple[tuple[float, float], ...]:
+    """The scene's data footprint (lon, lat): upstream's own for a real scene."""
+    published = published_item(scene.id)
+    if published is None:
+        return S2_FOOTPRINT
+    return tuple((lon, lat) for lon, lat in published["geometry"]["coordinates"][0])
 
 
 @dataclass(frozen=True)
@@ -108,32 +122,14 @@ HLS_EXTENT_M = 109800.0
 
 
 def sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
-    """Solar azimuth and elevation in degrees (NOAA's low-precision series, ~0.1 deg)."""
-    hour = when.hour + when.minute / 60 + (when.second + when.microsecond / 1e6) / 3600
-    g = 2 * math.pi / 365 * (when.timetuple().tm_yday - 1 + (hour - 12) / 24)
-    eqtime = 229.18 * (
-        0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
-        - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g)
-    )  # fmt: skip
-    decl = (
-        0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
-        - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g)
-        - 0.002697 * math.cos(3 * g) + 0.00148 * math.sin(3 * g)
-    )  # fmt: skip
-    hour_angle = math.radians((hour * 60 + eqtime + 4 * lon) / 4 - 180)
-    phi = math.radians(lat)
-    cos_zenith = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(
-        hour_angle
-    )
-    elevation = 90 - math.degrees(math.acos(cos_zenith))
-    azimuth = 180 + math.degrees(
-        math.atan2(
-            math.sin(hour_angle),
-            math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
-        )
-    )
-    return azimuth, elevation
+    """Solar azimuth and geometric elevation in degrees (NREL's SPA, via pvlib)."""
+    import pandas as pd
+    import pvlib
+
+    sun = pvlib.solarposition.get_solarposition(
+        pd.DatetimeIndex([when]), lat, lon, method="nrel_numpy")
+    return float(sun["azimuth"].iloc[0]), float(sun["elevation"].iloc[0])
 
 
 # Bumped whenever anything that changes the snapshot's bytes changes; build caches key on it.
-SNAPSHOT_VERSION = "2026.11.8"
+SNAPSHOT_VERSION = "2026.12.1"
