@@ -21,7 +21,8 @@ from rasterio.warp import transform as warp_transform
 from rio_cogeo import cog_validate
 
 from satlesson.mirror.synthetic import assets, catalog
-from satlesson.mirror.synthetic.scenes import S2_FOOTPRINT
+from satlesson.mirror.synthetic.archive import s2_scene
+from satlesson.mirror.synthetic.scenes import s2_footprint
 
 CLEAR = "S2A_35SNA_20230827_0_L2A"  # after the fire, 1 % cloud
 BEFORE = "S2A_35SNA_20230708_0_L2A"  # before the fire
@@ -78,7 +79,7 @@ def test_cog_on_the_advertised_grid(
 def test_sea_is_dark_and_vegetation_bright_in_nir(rendered: Callable[[str, str], Path]) -> None:
     nir, _ = _read(rendered(CLEAR, "nir08"))  # B8A, 20 m, same grid as SCL
     scl, _ = _read(rendered(CLEAR, "scl"))
-    reflectance = nir.astype(float) * 1e-4 - 0.1  # Earth Search's scale and offset
+    reflectance = nir.astype(float) * 1e-4  # boa_offset_applied: no offset in the DN
     sea = np.median(reflectance[scl == 6])
     vegetation = np.median(reflectance[scl == 4])
     assert sea < 0.03 < 0.2 < vegetation
@@ -87,7 +88,7 @@ def test_sea_is_dark_and_vegetation_bright_in_nir(rendered: Callable[[str, str],
 
 def test_no_data_west_of_the_swath_edge(rendered: Callable[[str, str], Path]) -> None:
     band, profile = _read(rendered(CLEAR, "coastal"))
-    lon, lat = zip(*S2_FOOTPRINT, strict=True)
+    lon, lat = zip(*s2_footprint(s2_scene(CLEAR)), strict=True)  # the real item's footprint
     xs, ys = warp_transform("EPSG:4326", "EPSG:32635", list(lon), list(lat))
     # Along the edge's long segment, 2 pixels either side of it.
     for t in np.linspace(0.05, 0.95, 7):

@@ -69,6 +69,20 @@ def test_scale_offset_from_raster_bands(item: pystac.Item) -> None:
         scale_offset(item, "red")
 
 
+@pytest.mark.parametrize(("flag", "offset"), [(True, 0.0), (False, OFFSET), (None, OFFSET)])
+def test_offset_already_applied_is_not_applied_again(item: pystac.Item, flag: bool | None,
+                                                     offset: float) -> None:
+    # Earth Search's sentinel-2-l2a: flag true, pixels are 10000 x reflectance although
+    # raster:bands say -0.1; Collection 1 has no flag and keeps the +1000 its -0.1 undoes.
+    flagged = item.clone()
+    if flag is not None:
+        flagged.properties["earthsearch:boa_offset_applied"] = flag
+    assert scale_offset(flagged, "nir") == (SCALE, offset)
+    ds = load_bands(flagged, ["nir"], bbox=BOX)
+    np.testing.assert_allclose(ds.nir.values, _raw(item, "nir") * SCALE + offset, rtol=1e-6,
+                               atol=1e-6)
+
+
 def test_bands_share_the_first_bands_grid_as_reflectance(item: pystac.Item) -> None:
     ds = load_bands(item, ["nir", "swir22", "scl"], bbox=BOX)
     assert ds.nir.shape == ds.swir22.shape == ds.scl.shape == (200, 200)

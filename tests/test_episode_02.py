@@ -18,7 +18,7 @@ from episode_runs import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODE = ROOT / "episodes" / "02-read-rasters.md"
-LABELS = ["ch-crs-units", "ch-stretch", "ch-reflectance"]
+LABELS = ["ch-crs-units", "ch-stretch", "ch-offset", "ch-reflectance"]
 
 
 def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
@@ -52,7 +52,9 @@ def test_figures_have_alt_text(executed: Run) -> None:
     [
         ("ch-crs-units", "zone = crs.utm_zone", "zone = crs.name", "zone:"),
         ("ch-stretch", "quantile([0.05, 0.95])", "quantile([0.02, 0.98])", "5th percentile"),
-        ("ch-reflectance", "* scale + offset\n", "* scale\n", "red_centre: wrong values"),
+        # trusting raster:bands' offset although the item says it was already applied
+        ("ch-offset", "offset = 0.0\n", 'offset = red_info["offset"]\n', "offset: the sea"),
+        ("ch-reflectance", "* scale + offset\n", "* scale - 0.1\n", "red_centre: wrong values"),
     ],
 )
 def test_hidden_check_catches_a_wrong_solution(

@@ -4,7 +4,8 @@ Index formulas (NDVI, NBR...) combine bands of different resolutions: Sentinel-2
 infrared is 10 m, its short-wave infrared 20 m. :func:`load_bands` reads each asset with
 :func:`satlesson.clip.clip_asset` (only the tiles it needs), puts every band on the grid of the
 first one, and turns stored digital numbers into reflectance with the ``scale`` and ``offset``
-the item's ``raster:bands`` metadata gives for each asset.
+the item's ``raster:bands`` metadata gives for each asset, except where the item says that the
+offset was already applied to the pixels (see :func:`scale_offset`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,22 @@ from satlesson.errors import ClipError
 __all__ = ["load_bands", "scale_offset"]
 
 
+# Earth Search's own flag: the files' DN already had ESA's +1000 (baseline 04.00 and later)
+# removed, so they hold 10000 x reflectance, while raster:bands still say offset -0.1
+# (Element84/earth-search #9, #66, #71). Collection 1 (sentinel-2-c1-l2a) keeps the +1000 and
+# has no such flag, so its -0.1 is applied.
+BOA_OFFSET_APPLIED = "earthsearch:boa_offset_applied"
+
+
 def scale_offset(item: pystac.Item, asset_key: str) -> tuple[float, float] | None:
-    """``(scale, offset)`` of an asset's first band from its ``raster:bands``; ``None`` if the
-    metadata gives neither (a classification layer, a true-colour image)."""
+    """``(scale, offset)`` that turn an asset's stored values into reflectance.
+
+    Both come from the asset's ``raster:bands``, except that the offset is 0 when the item's
+    ``earthsearch:boa_offset_applied`` is true: Earth Search then removed ESA's shift from the
+    pixels but left its ``offset: -0.1`` in the metadata, and applying it again would make
+    every reflectance 0.1 too low (open sea negative). ``None`` if the metadata gives neither
+    (a classification layer, a true-colour image).
+    """
     asset = item.assets.get(asset_key)
     if asset is None:
         keys = ", ".join(item.assets) or "none"
@@ -34,7 +48,8 @@ def scale_offset(item: pystac.Item, asset_key: str) -> tuple[float, float] | Non
     first = bands[0] if isinstance(bands, list) and bands else {}
     if "scale" not in first and "offset" not in first:
         return None
-    return float(first.get("scale", 1.0)), float(first.get("offset", 0.0))
+    offset = 0.0 if item.properties.get(BOA_OFFSET_APPLIED) is True else first.get("offset", 0.0)
+    return float(first.get("scale", 1.0)), float(offset)
 
 
 def load_bands(
@@ -58,8 +73,9 @@ def load_bands(
         bbox, bbox_crs, geometry, geometry_crs, overview_level: the area and detail to read,
             as for :func:`satlesson.clip.clip_asset`.
         reflectance: Convert each asset that has a ``scale``/``offset`` in its
-            ``raster:bands`` to ``float32`` reflectance (``DN * scale + offset``), with no-data
-            pixels as NaN. Assets without them (``scl``, ``visual``) keep their stored values.
+            ``raster:bands`` to ``float32`` reflectance (``DN * scale + offset``, the offset
+            as :func:`scale_offset` decides it), with no-data pixels as NaN. Assets without
+            them (``scl``, ``visual``) keep their stored values.
 
     Returns:
         A Dataset with one 2-D variable per single-band asset (3-D with a ``band`` dimension

@@ -51,15 +51,16 @@ from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
 from satlesson.mirror.synthetic import dem
+from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_ORIGIN,
     S2_EPSG,
-    S2_FOOTPRINT,
     S2_ORIGIN,
     SNAPSHOT_VERSION,
     HLSScene,
     S2Scene,
+    s2_footprint,
     sun_position,
 )
 
@@ -101,7 +102,7 @@ S2_SPECTRA: dict[str, tuple[float, ...]] = {
     "maquis": (0.030, 0.035, 0.055, 0.050, 0.090, 0.160, 0.190, 0.210, 0.220, 0.210, 0.190, 0.100),
     "scrub": (0.050, 0.060, 0.085, 0.090, 0.130, 0.170, 0.190, 0.200, 0.210, 0.200, 0.250, 0.170),
     "crop": (0.040, 0.050, 0.080, 0.080, 0.120, 0.200, 0.240, 0.260, 0.270, 0.260, 0.270, 0.180),
-    "bare": (0.080, 0.100, 0.150, 0.200, 0.220, 0.240, 0.250, 0.260, 0.270, 0.260, 0.330, 0.280),
+    "bare": (0.080, 0.100, 0.150, 0.180, 0.220, 0.240, 0.250, 0.260, 0.270, 0.260, 0.330, 0.280),
     "urban": (0.090, 0.110, 0.130, 0.150, 0.160, 0.170, 0.180, 0.200, 0.200, 0.190, 0.220, 0.190),
     "char": (0.045, 0.050, 0.055, 0.075, 0.085, 0.095, 0.100, 0.100, 0.110, 0.110, 0.190, 0.200),
     "cloud": (0.450, 0.450, 0.450, 0.460, 0.460, 0.470, 0.470, 0.470, 0.470, 0.400, 0.350, 0.250),
@@ -163,6 +164,17 @@ SEVERITY_QUANTILES = ((0.0, 0.10), (0.1711, 0.27), (0.5442, 0.44), (0.9173, 0.66
 USGS_CLASSES = (("low", 0.10, 0.27), ("moderate-low", 0.27, 0.44),
                 ("moderate-high", 0.44, 0.66), ("high", 0.66, 2.0))  # fmt: skip
 CLOUD_HEIGHT = 2000.0  # metres: where shadows fall follows from the sun's position
+# Sea reflectance (red band) added by coastal water: MIN offshore, MIN + COAST at the shore,
+# falling off over REACH metres; the dark open sea sits DARK_SEA below the clear-water
+# spectrum in the red and longer bands. INVENTED, calibrated on the real red band (see
+# _sea_fields).
+SEA_TURBID_MIN = 0.0015
+SEA_TURBID_COAST = 0.010
+SEA_TURBID_REACH = 4000.0
+DARK_SEA = 0.15
+DARK_SEA_BELOW = 0.02  # ... in the bands whose clear-water reflectance is below this
+# How much of the red band's coastal brightening each band sees (visible most).
+SEA_TURBID_WEIGHT = {"B01": 1.0, "B02": 1.0, "B03": 1.0, "B04": 1.0, "B05": 0.6}
 
 
 @dataclass(frozen=True)
@@ -174,12 +186,14 @@ class Tile:
     towns: tuple[tuple[float, float, float, float], ...]
     veg_bias: float  # shifts the vegetation / bare balance
     has_scar: bool  # the tile holds the 2023 burn scar
-    footprint: tuple[tuple[float, float], ...] | None  # lon/lat; west of it is no-data
+    dark_sea_share: float = 0.0  # share of the sea that reads below zero (see _sea_fields)
 
+
+Footprint = tuple[tuple[float, float], ...]  # lon/lat ring; west of it is no-data
 
 S2_TILE = Tile("35SNA", S2_EPSG, S2_ORIGIN, "rhodes-land.geojson", RHODES_TOWNS, -0.3, True,
-               S2_FOOTPRINT)  # fmt: skip
-HLS_TILE = Tile("18TWL", HLS_EPSG, HLS_ORIGIN, "nyc-land.geojson", NYC_TOWNS, 0.6, False, None)
+               dark_sea_share=0.2)
+HLS_TILE = Tile("18TWL", HLS_EPSG, HLS_ORIGIN, "nyc-land.geojson", NYC_TOWNS, 0.6, False)
 
 
 def _seed(*parts: object) -> int:
@@ -227,7 +241,8 @@ class Base:
     crop: F32  # fields and groves, in parcels on the coastal lowlands
     scar_order: F32  # 0..1 inside the scar (when it burns, by area rank), 2 outside
     severity: F32  # inside the scar: dNBR to reach against unburnt ground, 0 outside
-    west_cut: NDArray[np.float64] | None  # per 60 m row: easting of the swath's west edge
+    turbid: F32  # sea: reflectance added by coastal water (red band; 0 on land)
+    dark_sea: NDArray[np.bool_]  # open sea that the atmospheric correction drives below zero
 
 
 @functools.cache
@@ -289,11 +304,30 @@ def base_fields(tile: Tile) -> Base:
     crop = (0.85 * crop * (1 - urban)).astype(np.float32)
     veg = (veg * (1 - urban - crop)).astype(np.float32)
     bare = (1 - urban - crop - veg).astype(np.float32)
+    turbid, dark_sea = _sea_fields(tile, land01, rng)
+    return Base(land, land01, veg, bare, urban, dense, crop, scar_order, severity, turbid,
+                dark_sea)
 
-    west_cut = None
-    if tile.footprint is not None:
-        west_cut = _west_edge(tile, ys)
-    return Base(land, land01, veg, bare, urban, dense, crop, scar_order, severity, west_cut)
+
+def _sea_fields(tile: Tile, land01: NDArray[np.uint8], rng: np.random.Generator
+                ) -> tuple[F32, NDArray[np.bool_]]:  # fmt: skip
+    """Coastal water brighter than the open sea, and open sea that reads as zero.
+
+    INVENTED, CALIBRATED: the real red band of S2A_35SNA_20230827_0_L2A at 80 m (the original
+    lesson's episode 06: quartiles 165 and 315, mean 404, with a quarter of its pixels 0 where
+    the swath's no-data covers only 12 %) says the tile's sea spans ~0.017-0.032 in red near
+    land and that a large share of the open sea is 0: Earth Search removed the +1000 offset
+    and clipped what Sen2Cor put below zero. ``tests/test_reference_figures.py`` checks it.
+    """
+    sea = land01 == 0
+    if tile.dark_sea_share == 0:
+        return np.zeros(land01.shape, np.float32), np.zeros(land01.shape, bool)
+    dist = ndimage.distance_transform_edt(sea) * CELL
+    turbid = SEA_TURBID_MIN + SEA_TURBID_COAST * np.exp(-dist / SEA_TURBID_REACH)
+    turbid = turbid * (1 + 0.15 * _smooth_noise(rng, land01.shape, 6))
+    offshore = dist + 3000 * _smooth_noise(rng, land01.shape, 20)
+    dark = sea & (offshore > np.quantile(offshore[sea], 1 - tile.dark_sea_share))
+    return np.where(sea, turbid, 0).astype(np.float32), dark
 
 
 def _ranks(values: NDArray[Any]) -> NDArray[np.float32]:
@@ -302,14 +336,14 @@ def _ranks(values: NDArray[Any]) -> NDArray[np.float32]:
     return (ranks / max(len(ranks) - 1, 1)).astype(np.float32)
 
 
-def _west_edge(tile: Tile, ys: NDArray[np.float64]) -> NDArray[np.float64]:
+def _west_edge(tile: Tile, footprint: Footprint, ys: NDArray[np.float64]
+               ) -> NDArray[np.float64]:  # fmt: skip
     """Easting of the footprint's western boundary at each northing in ``ys``.
 
     Only the west side is cut: the footprint's other sides lie on (or a metre off) the tile's
     edges, where real products have data.
     """
-    assert tile.footprint is not None
-    lon, lat = zip(*tile.footprint, strict=True)
+    lon, lat = zip(*footprint, strict=True)
     px, py = (np.asarray(a) for a in warp_transform("EPSG:4326", f"EPSG:{tile.epsg}",
                                                     list(lon), list(lat)))  # fmt: skip
     yc = np.clip(ys, py.min() + 1e-6, py.max() - 1e-6)
@@ -465,6 +499,10 @@ def coarse_reflectance(scene: S2Scene | HLSScene, band: str) -> tuple[F32, F32]:
         land = land * (1 - sf.snow) + sf.snow * s["snow"]
     land = land * sf.gain
     sea = np.full((N, N), s["water"], np.float32)
+    if tile is S2_TILE:
+        sea += SEA_TURBID_WEIGHT.get(band, 0.3) * b.turbid
+        if s["water"] < DARK_SEA_BELOW:  # blue and green stay bright over the open sea
+            sea -= DARK_SEA * b.dark_sea
     out = []
     for r in (land, sea):
         r = r * (1 - 0.6 * sf.shadow)
@@ -596,13 +634,16 @@ def _sea(tile: Tile, grid: Grid, r0: int, r1: int) -> NDArray[np.bool_]:
     return np.unpackbits(bits, axis=1, count=grid.n).view(bool)
 
 
-def _valid_from(tile: Tile, grid: Grid) -> NDArray[np.int64] | None:
-    """Per row of the band's grid: the first column east of the swath edge (None: all valid)."""
-    if tile.footprint is None:
-        return None
+def _footprint(scene: S2Scene | HLSScene) -> Footprint | None:
+    """The scene's data footprint, where its tile has a swath edge (None: all valid)."""
+    return s2_footprint(scene) if isinstance(scene, S2Scene) else None
+
+
+def _valid_from(tile: Tile, footprint: Footprint, grid: Grid) -> NDArray[np.int64]:
+    """Per row of the band's grid: the first column east of the swath edge."""
     x0, y1 = tile.origin
     ys = y1 - (np.arange(grid.n) + 0.5) * grid.res
-    west = _west_edge(tile, ys)
+    west = _west_edge(tile, footprint, ys)
     return np.clip(np.ceil((west - x0) / grid.res - 0.5), 0, grid.n).astype(np.int64)
 
 
@@ -611,7 +652,7 @@ def reflectance_strips(scene: S2Scene | HLSScene, band: str, grid: Grid
     """(r0, r1, reflectance x 10000) per strip on the band's grid, float32."""
     tile, b, sf = _fields(scene)
     land_c, sea_c = (r * np.float32(1e4) for r in coarse_reflectance(scene, band))
-    flat_sea = not (sf.cloud.any() or sf.cirrus.any())
+    flat_sea = tile is not S2_TILE and not (sf.cloud.any() or sf.cirrus.any())
     up = Upsampler(grid.k, grid.n)
     for r0, r1 in _strips(grid.n, grid.f):
         refl = up(land_c, r0, r1)
@@ -633,18 +674,19 @@ def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
     grid = _grid(spec)
     tile, b, sf = _fields(scene)
     what = S2_KEY_TO_BAND[spec["asset_key"].removesuffix("-jp2")]
-    valid_from = _valid_from(tile, grid)
+    valid_from = _valid_from(tile, s2_footprint(scene), grid)
 
     def blank(a: NDArray[Any], r0: int) -> NDArray[Any]:
-        assert valid_from is not None
         for i in range(a.shape[-2]):
             a[..., i, : valid_from[r0 + i]] = 0
         return a
 
     if what in S2_BANDS:
         for r0, r1, refl in reflectance_strips(scene, what, grid):
-            # Earth Search applies the L2A BOA offset: DN = (reflectance + 0.1) / 0.0001.
-            yield r0, r1, blank(_dn(refl, 1000, 1, 65535, np.uint16)[None], r0)
+            # sentinel-2-l2a items with earthsearch:boa_offset_applied store DN = 10000 x
+            # reflectance (Element 84 removed ESA's +1000 and clipped below zero, so dark sea
+            # reads 0, the no-data value), although raster:bands still say offset -0.1.
+            yield r0, r1, blank(_dn(refl, 0, 0, 65535, np.uint16)[None], r0)
     elif what == "TCI":
         parts = [reflectance_strips(scene, band, grid) for band in ("B04", "B03", "B02")]
         for strips in zip(*parts, strict=True):
@@ -664,21 +706,76 @@ def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
             yield r0, r1, blank(_dn(v, 0, 1, 65535, np.uint16)[None], r0)
     elif what == "SCL":
         up = Upsampler(grid.k, grid.n)
+        t = scl_thresholds(scene)
         for r0, r1 in _strips(grid.n, grid.f):
             tex = _texture(grid.f, r0, r1, grid.n)
             land = ~_sea(tile, grid, r0, r1)
             scl = np.where(land, np.uint8(5), np.uint8(6))
-            # Sen2Cor calls land vegetated above NDVI ~0.4; burnt ground is "not vegetated".
-            scl[land & (up(sf.ndvi, r0, r1) > 0.4)] = 4
-            scl[up(sf.shadow, r0, r1) + 0.1 * tex > 0.5] = 3
+            # Sen2Cor calls bright-red, high-NDVI land vegetated; burnt ground is not.
+            scl[land & (up(sf.ndvi, r0, r1) > t.vegetation)] = 4
+            scl[land & (up(t.dark_field, r0, r1) < t.dark)] = 2
+            scl[up(sf.shadow, r0, r1) + 0.1 * tex > t.shadow] = 3
             if sf.cirrus.any():
-                scl[up(sf.cirrus, r0, r1) > 0.15] = 10
+                scl[up(sf.cirrus, r0, r1) > t.cirrus] = 10
             cloud = up(sf.cloud, r0, r1) + 0.1 * tex
-            scl[cloud > 0.4] = 8
-            scl[cloud > 0.75] = 9
+            scl[cloud > t.medium] = 8
+            scl[cloud > t.high] = 9
             yield r0, r1, blank(scl[None], r0)
     else:
         raise ValueError(f"no generator for S2 asset {spec['asset_key']!r}")
+
+
+@dataclass(frozen=True)
+class SclThresholds:
+    vegetation: float  # NDVI above which clear land is vegetation (4)
+    dark: float  # red reflectance below which land is a dark feature (2)
+    dark_field: F32  # that red reflectance, 60 m
+    shadow: float
+    cirrus: float
+    medium: float  # cloud opacity above which: medium probability (8)
+    high: float  # ... and high probability (9)
+
+
+def _top(values: F32, share: float, default: float) -> float:
+    """The threshold above which ``share`` of ``values`` lie (``default`` when none should)."""
+    if share <= 0 or values.size == 0:
+        return default
+    return float(np.quantile(values, 1 - min(share, 1.0)))
+
+
+@functools.lru_cache(maxsize=4)
+def _scl_thresholds(item_id: str) -> SclThresholds:
+    from satlesson.mirror.synthetic import catalog
+
+    scene = s2_scene(item_id)
+    tile, b, sf = _fields(scene)
+    p = catalog.s2_properties(scene)
+    xs, ys = _coarse_xy(tile)
+    valid = xs[None, :] >= _west_edge(tile, s2_footprint(scene), ys)[:, None]
+    n = valid.sum()
+
+    def share(key: str) -> float:  # a class's share of the valid cells, 0..1
+        return p[f"s2:{key}_percentage"] / 100
+
+    cloud = sf.cloud[valid]
+    high = _top(cloud, share("high_proba_clouds"), 2.0)
+    medium = _top(cloud, share("high_proba_clouds") + share("medium_proba_clouds"), 2.0)
+    cirrus = _top(sf.cirrus[valid], share("thin_cirrus"), 2.0)
+    shadow = _top(sf.shadow[valid], share("cloud_shadow"), 2.0)
+    land = valid & (b.land01 == 1) & (sf.cloud < min(medium, 1.0)) & (sf.shadow < shadow)
+    vegetation = _top(sf.ndvi[land], share("vegetation") * n / max(land.sum(), 1), 2.0)
+    # Dark features: the darkest unburnt ground (steep shade), so that the scar stays land.
+    red, _ = coarse_reflectance(scene, "B04")
+    red = np.where(b.scar_order > 1, red, np.float32(9.0))
+    dark_share = share("dark_features") * n / max(land.sum(), 1)
+    dark = -_top(-red[land], dark_share, 1.0) if dark_share > 0 else -1.0
+    return SclThresholds(vegetation, dark, red, shadow, cirrus, medium, high)
+
+
+def scl_thresholds(scene: S2Scene) -> SclThresholds:
+    """Per scene, the SCL's thresholds on the 60 m fields, chosen so that each class covers
+    the share of the valid pixels that the item's ``s2:*_percentage`` states."""
+    return _scl_thresholds(scene.id)
 
 
 HLS_THERMAL = ("B10", "B11")
@@ -881,9 +978,10 @@ def _preview(scene: S2Scene | HLSScene, size: int, bands: tuple[str, str, str],
     land = b.land > 0.5
     rgb = np.stack([np.where(land, *coarse_reflectance(scene, band)) for band in bands], -1)
     rgb = np.clip(rgb * stretch * 255 + 0.5, 0, 255).astype(np.uint8)
-    if b.west_cut is not None:
-        xs, _ = _coarse_xy(tile)
-        rgb[xs[None, :] < b.west_cut[:, None]] = 0
+    footprint = _footprint(scene)
+    if footprint is not None:
+        xs, ys = _coarse_xy(tile)
+        rgb[xs[None, :] < _west_edge(tile, footprint, ys)[:, None]] = 0
     return Image.fromarray(rgb, "RGB").resize((size, size), Image.Resampling.BOX)
 
 
@@ -962,7 +1060,7 @@ def _tileinfo_json(scene: S2Scene) -> str:
     x0, y1 = S2_ORIGIN
     x1, y0 = x0 + 109800, y1 - 109800
     crs = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG:8.8.1:{S2_EPSG}"}}
-    lon, lat = zip(*S2_FOOTPRINT, strict=True)
+    lon, lat = zip(*s2_footprint(scene), strict=True)
     fx, fy = warp_transform("EPSG:4326", f"EPSG:{S2_EPSG}", list(lon), list(lat))
     data_ring = [[round(x, 1), round(y, 1)] for x, y in zip(fx, fy, strict=True)]
     ds = p["s2:datastrip_id"]
