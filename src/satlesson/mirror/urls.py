@@ -13,6 +13,7 @@ DEFAULT_BASE = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 EARTH_SEARCH = "earth-search.aws.element84.com"
 SENTINEL_COGS = "sentinel-cogs.s3.us-west-2.amazonaws.com"
+E84_SENTINEL_DATA = "e84-earth-search-sentinel-data.s3.us-west-2.amazonaws.com"  # Collection 1
 CMR = "cmr.earthdata.nasa.gov"
 LPDAAC = "data.lpdaac.earthdatacloud.nasa.gov"
 COP_DEM_30 = "copernicus-dem-30m.s3.amazonaws.com"
@@ -20,7 +21,8 @@ COP_DEM_30 = "copernicus-dem-30m.s3.amazonaws.com"
 # synthetic snapshot's ground truth.
 TRUTH_HOST = "satlesson.invalid"
 
-MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, CMR, LPDAAC, COP_DEM_30, TRUTH_HOST)
+MIRRORED_HOSTS: tuple[str, ...] = (EARTH_SEARCH, SENTINEL_COGS, E84_SENTINEL_DATA, CMR, LPDAAC,
+                                   COP_DEM_30, TRUTH_HOST)
 
 EARTH_SEARCH_API = f"https://{EARTH_SEARCH}/v1"
 CMR_LPCLOUD_API = f"https://{CMR}/stac/LPCLOUD"

@@ -111,6 +111,7 @@ S2_KEY_TO_BAND = {
     "coastal": "B01", "blue": "B02", "green": "B03", "red": "B04", "rededge1": "B05",
     "rededge2": "B06", "rededge3": "B07", "nir": "B08", "nir08": "B8A", "nir09": "B09",
     "swir16": "B11", "swir22": "B12", "aot": "AOT", "wvp": "WVP", "scl": "SCL", "visual": "TCI",
+    "cloud": "CLD", "snow": "SNW",
 }  # fmt: skip
 
 # HLS L30: B01 coastal, B02-B04 blue/green/red, B05 NIR, B06/B07 SWIR, B09 cirrus (TOA).
@@ -682,11 +683,23 @@ def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
         return a
 
     if what in S2_BANDS:
+        # sentinel-2-l2a items with earthsearch:boa_offset_applied store DN = 10000 x
+        # reflectance (Element 84 removed ESA's +1000 and clipped below zero, so dark sea
+        # reads 0, the no-data value), although raster:bands still say offset -0.1;
+        # sentinel-2-c1-l2a keeps the +1000 (dn_offset), so dark sea stays valid.
+        add = np.float32(spec.get("dn_offset", 0))
         for r0, r1, refl in reflectance_strips(scene, what, grid):
-            # sentinel-2-l2a items with earthsearch:boa_offset_applied store DN = 10000 x
-            # reflectance (Element 84 removed ESA's +1000 and clipped below zero, so dark sea
-            # reads 0, the no-data value), although raster:bands still say offset -0.1.
-            yield r0, r1, blank(_dn(refl, 0, 0, 65535, np.uint16)[None], r0)
+            # Rounded before the offset is added, so both collections hold the same counts.
+            dn = np.floor(refl + np.float32(0.5), out=refl) + add
+            yield r0, r1, blank(np.clip(dn, 1 if add else 0, 65535).astype(np.uint16)[None], r0)
+    elif what == "CLD":  # cloud probability, percent
+        up = Upsampler(grid.k, grid.n)
+        for r0, r1 in _strips(grid.n, grid.f):
+            v = up(sf.cloud, r0, r1) * 100 + _texture(grid.f, r0, r1, grid.n, scale=2.0)
+            yield r0, r1, blank(_dn(v, 0, 0, 100, np.uint8)[None], r0)
+    elif what == "SNW":  # snow probability: none in a Rhodes summer
+        for r0, r1 in _strips(grid.n, grid.f):
+            yield r0, r1, np.zeros((1, r1 - r0, grid.n), np.uint8)
     elif what == "TCI":
         parts = [reflectance_strips(scene, band, grid) for band in ("B04", "B03", "B02")]
         for strips in zip(*parts, strict=True):
@@ -901,6 +914,10 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 
 def _render_s2_raster(spec: Spec, dest: Path) -> None:
     classes = spec["asset_key"].startswith("scl")  # class codes must not be averaged
+    if spec["kind"] == "c1-snow":  # no probability anywhere: nothing to mask either
+        _write_raster(spec, dest, _s2_strips(spec), nodata=None, tags={},
+                      resampling="NEAREST")  # fmt: skip
+        return
     _write_raster(spec, dest, _s2_strips(spec), nodata=0, tags={},
                   resampling="NEAREST" if classes else "AVERAGE")  # fmt: skip
 
@@ -983,6 +1000,29 @@ def _preview(scene: S2Scene | HLSScene, size: int, bands: tuple[str, str, str],
         xs, ys = _coarse_xy(tile)
         rgb[xs[None, :] < _west_edge(tile, footprint, ys)[:, None]] = 0
     return Image.fromarray(rgb, "RGB").resize((size, size), Image.Resampling.BOX)
+
+
+def _render_preview_cog(spec: Spec, dest: Path) -> None:
+    scene: S2Scene = spec["scene"]
+    rgb = np.asarray(_preview(scene, 343, ("B04", "B03", "B02"), 4.0)).transpose(2, 0, 1)
+    x0, y1 = S2_ORIGIN
+    preview = dict(spec, shape=(343, 343), transform=(320.0, 0, x0, 0, -320.0, y1),
+                   epsg=S2_EPSG)  # fmt: skip
+    _write_raster(preview, dest, iter([(0, 343, np.ascontiguousarray(rgb))]), nodata=0,
+                  tags={}, blocksize=512)  # fmt: skip
+
+
+def _product_xml(scene: S2Scene) -> str:
+    """A short product metadata document (INVENTED content, ESA's element names)."""
+    from satlesson.mirror.synthetic import catalog
+
+    p = catalog.s2_properties(scene)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<n1:Level-2A_User_Product>\n'
+            f"  <PRODUCT_URI>{p['s2:product_uri']}</PRODUCT_URI>\n"
+            f"  <PROCESSING_BASELINE>{p['s2:processing_baseline']}</PROCESSING_BASELINE>\n"
+            f"  <BOA_ADD_OFFSET>-1000</BOA_ADD_OFFSET>\n"
+            f"  <BOA_QUANTIFICATION_VALUE>10000</BOA_QUANTIFICATION_VALUE>\n"
+            f"</n1:Level-2A_User_Product>\n")
 
 
 def _render_jpeg(image: Image.Image, dest: Path) -> None:
@@ -1160,8 +1200,12 @@ def _hls_metadata_xml(scene: HLSScene) -> str:
 
 def _renderer(spec: Spec) -> Callable[[Path], None]:
     kind, scene = spec["kind"], spec["scene"]
-    if kind in ("s2-band", "s2-tci", "s2-scl"):
+    if kind in ("s2-band", "s2-tci", "s2-scl", "c1-cloud", "c1-snow"):
         return lambda p: _render_s2_raster(spec, p)
+    if kind == "c1-preview":  # L2A_PVI: the true-colour preview, 343 px of 320 m, as a COG
+        return lambda p: _render_preview_cog(spec, p)
+    if kind == "c1-product-xml":
+        return lambda p: p.write_text(_product_xml(scene))
     if kind == "s2-jp2":
         return lambda p: _render_jp2(spec, p)
     if kind == "s2-thumbnail":
@@ -1189,6 +1233,7 @@ def _renderer(spec: Spec) -> Callable[[Path], None]:
 
 _SUFFIX = {
     "s2-band": ".tif", "s2-tci": ".tif", "s2-scl": ".tif", "s2-jp2": ".jp2",
+    "c1-cloud": ".tif", "c1-snow": ".tif", "c1-preview": ".tif", "c1-product-xml": ".xml",
     "s2-thumbnail": ".jpg", "s2-granule-xml": ".xml", "s2-tileinfo-json": ".json",
     "hls-band": ".tif", "hls-browse": ".jpg", "hls-metadata": ".xml", "dem": ".tif",
     "truth-json": ".json",

@@ -232,14 +232,14 @@ _SUN_AZIMUTH_OFFSET = -0.0993
 _SUN_ELEVATION_OFFSET = -0.0606
 
 
-def _mgrs(scene: S2Scene) -> tuple[int, str, str]:
+def mgrs(scene: S2Scene) -> tuple[int, str, str]:
     tile = scene.id.split("_")[1]  # e.g. 35SNA
     return int(tile[:2]), tile[2], tile[3:]
 
 
 def _s2_dir(scene: S2Scene) -> str:
     """``35/S/NA/2023/8/<id>``: Earth Search does not zero-pad the month."""
-    zone, band, square = _mgrs(scene)
+    zone, band, square = mgrs(scene)
     day = scene.day
     return f"{zone}/{band}/{square}/{day.year}/{day.month}/{scene.id}"
 
@@ -248,7 +248,7 @@ def _s2_href(scene: S2Scene, file: str) -> str:
     return f"https://{SENTINEL_COGS}/sentinel-s2-l2a-cogs/{_s2_dir(scene)}/{file}"
 
 
-def _footprint_centre(scene: S2Scene) -> tuple[float, float]:
+def footprint_centre(scene: S2Scene) -> tuple[float, float]:
     from shapely.geometry import Polygon
 
     centre = Polygon(s2_footprint(scene)).centroid
@@ -309,7 +309,7 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     if rest:
         raise ValueError(f"{scene.id} is not on relative orbit 107's 10-day repeat")
     orbit = orbit_pass.absolute_orbit + cycles * _ORBITS_PER_REPEAT
-    zone, band, square = _mgrs(scene)
+    zone, band, square = mgrs(scene)
     tile = f"{zone}{band}{square}"
     acquired = scene.when
     ymd = acquired.strftime("%Y%m%d")
@@ -326,7 +326,7 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     baseline = processing_baseline(scene.day)
     n_code = "N" + baseline.replace(".", "")
 
-    lon, lat = _footprint_centre(scene)
+    lon, lat = footprint_centre(scene)
     azimuth, elevation = sun_position(acquired, lon, lat)
     pct = _split_percentages(scene, rng)
     return {
@@ -380,12 +380,17 @@ def s2_properties(scene: S2Scene) -> Json:
     return _derived_s2_properties(scene)
 
 
-def _s2_grid(resolution: int) -> tuple[list[int], list[int]]:
+def s2_grid(resolution: int) -> tuple[list[int], list[int]]:
     size = int(S2_EXTENT_M // resolution)
     x0, y0 = S2_ORIGIN
     # Earth Search writes whole-number transforms as ints.
     transform = [resolution, 0, int(x0), 0, -resolution, int(y0)]
     return [size, size], transform
+
+
+def s2_band(key: str) -> _S2Band:
+    """The band behind a reflectance asset key (``red`` -> B04's names and wavelengths)."""
+    return _S2_BANDS[key]
 
 
 def _eo_band(band: _S2Band) -> Json:
@@ -402,7 +407,7 @@ def _s2_raster_asset(key: str, offset: float = -0.1) -> Json:
     """Everything about a raster asset except href and type (shared by COG and JP2 twins)."""
     if key in _S2_BANDS:
         band = _S2_BANDS[key]
-        shape, transform = _s2_grid(band.gsd)
+        shape, transform = s2_grid(band.gsd)
         return {
             "title": band.title,
             "eo:bands": [_eo_band(band)],
@@ -422,7 +427,7 @@ def _s2_raster_asset(key: str, offset: float = -0.1) -> Json:
             "roles": ["data", "reflectance"],
         }
     _, title, resolution = _S2_AUX[key]
-    shape, transform = _s2_grid(resolution)
+    shape, transform = s2_grid(resolution)
     if key == "visual":
         # No raster:bands and no gsd on the true-colour image, as on Earth Search.
         return {
@@ -491,7 +496,7 @@ def _s2_asset(scene: S2Scene, key: str) -> Json:
     return {"href": href, "type": JP2 if is_jp2 else COG, **_s2_raster_asset(base, offset)}
 
 
-def _bbox(coords: list[list[float]]) -> list[float]:
+def bbox(coords: list[list[float]]) -> list[float]:
     lons = [c[0] for c in coords]
     lats = [c[1] for c in coords]
     return [min(lons), min(lats), max(lons), max(lats)]
@@ -511,7 +516,7 @@ def _s2_item(scene: S2Scene) -> Json:
             S2_STAC_EXTENSIONS),
         "id": scene.id,
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": published["bbox"] if published else _bbox(ring),
+        "bbox": published["bbox"] if published else bbox(ring),
         "properties": s2_properties(scene),
         "links": [
             {"rel": "self", "href": item_url, "type": "application/geo+json"},
@@ -542,8 +547,11 @@ def _s2_item(scene: S2Scene) -> Json:
 
 
 def earth_search_items() -> list[Json]:
-    """One ``sentinel-2-l2a`` item per scene of the lesson and of the archive, newest first."""
-    return [_s2_item(scene) for scene in all_s2_scenes()]
+    """One ``sentinel-2-l2a`` item per scene of the lesson and of the archive, newest first,
+    then the lesson's scenes in ``sentinel-2-c1-l2a``."""
+    from satlesson.mirror.synthetic.collection1 import c1_items
+
+    return [_s2_item(scene) for scene in all_s2_scenes()] + c1_items()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -690,6 +698,7 @@ _COP_DEM_LICENSE = (
 
 def earth_search_collections() -> list[Json]:
     """The eight collections Earth Search v1 lists, in the order its /collections gives them."""
+    from satlesson.mirror.synthetic.collection1 import c1_collection
     s2_providers = [_ESA, _aws("https://registry.opendata.aws/sentinel-2-l2a-cogs"), _E84]
     dem_providers = [
         _provider("European Space Agency", ["licensor"], "https://spacedata.copernicus.eu"),
@@ -811,18 +820,17 @@ def earth_search_collections() -> list[Json]:
                 "instruments": ["c-sar"],
             },
         ),
-        _collection(
+        c1_collection(_collection(
             "sentinel-2-c1-l2a",
             "Sentinel-2 Collection 1 Level-2A",
-            "Sentinel-2 Collection 1 Level-2A, data from the Multispectral Instrument (MSI) "
-            "onboard Sentinel-2, reprocessed with a uniform processing baseline.",
+            "",
             license="proprietary",
             license_href=SENTINEL_LICENSE,
-            providers=s2_providers,
+            providers=[],
             interval=[_S2_START, None],
             keywords=["sentinel", "earth observation", "esa"],
             summaries=_sentinel2_summaries([10, 20, 60]),
-        ),
+        )),
     ]
 
 
@@ -921,7 +929,7 @@ def _hls_item(scene: HLSScene) -> Json:
         "stac_extensions": ["https://stac-extensions.github.io/eo/v1.0.0/schema.json"],
         "collection": HLS_COLLECTION,
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": _bbox(ring),
+        "bbox": bbox(ring),
         "properties": {
             "datetime": scene.datetime,
             "start_datetime": scene.datetime,
@@ -1089,8 +1097,12 @@ def advertised_files() -> dict[str, Json]:
     type and no-data; an S2 file's type follows from its asset key. A DEM tile's ``scene`` is
     its (lat, lon) south-west corner in whole degrees.
     """
-    files: dict[str, Json] = {}
+    from satlesson.mirror.synthetic.collection1 import c1_files  # it builds on this module
+
+    files: dict[str, Json] = c1_files()
     for item in earth_search_items():
+        if item["collection"] != S2_COLLECTION:
+            continue
         s2 = s2_scene(item["id"])
         for key, asset in item["assets"].items():
             files[asset["href"]] = _s2_file_entry(s2, key, asset)
