@@ -31,7 +31,8 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
     build = verbs.add_parser("build", parents=[state],
                              help="generate the files the episodes read ahead of time")
     build.add_argument("--all", action="store_true", dest="everything",
-                       help="every advertised file, not only those the episodes read")
+                       help="every file of the lesson's scenes (not the archive's), not only "
+                            "those the episodes read")
     build.add_argument("--item", action="append", default=[],
                        help="every file of this item instead (repeatable)")
     build.add_argument("--jobs", type=int, default=None,

@@ -138,7 +138,8 @@ def serve(
 def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everything: bool = False,
           jobs: int | None = None) -> None:
     """Make the snapshot ready ahead of time: the databases, then the files the episodes read
-    (``everything``: every advertised file; ``item_ids``: every file of those items), rendered
+    (``everything``: every file of the lesson's scenes, not the archive's; ``item_ids``: every
+    file of those items), rendered
     in parallel, one worker process per core unless ``jobs`` says otherwise."""
     from satlesson.mirror import episode_files
     from satlesson.mirror.synthetic import catalog, pool
@@ -152,7 +153,12 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
         specs = [s for s in advertised.values() if s["item_id"] in item_ids]
         what = "files of " + ", ".join(item_ids)
     elif everything:
-        specs, what = list(advertised.values()), "every advertised file"
+        # The archive's hundreds of scenes stay metadata until someone reads one of them.
+        from satlesson.mirror.synthetic.archive import archive_scenes
+
+        archive = set(archive_scenes())
+        specs = [s for s in advertised.values() if s["scene"] not in archive]
+        what = "every file of the lesson's scenes"
     else:
         specs, what = episode_files.specs(advertised), "the files the episodes read"
     state_dir.mkdir(parents=True, exist_ok=True)
