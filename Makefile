@@ -44,6 +44,7 @@ bench: deps
 	$(BIN)/python scripts/bench_record.py
 	$(BIN)/python scripts/bench_room.py
 	$(BIN)/python scripts/bench_snapshot.py
+	$(BIN)/python scripts/bench_archive.py
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh

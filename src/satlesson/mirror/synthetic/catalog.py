@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from satlesson.mirror.synthetic import dem
-from satlesson.mirror.synthetic.archive import all_s2_scenes, s2_scene
+from satlesson.mirror.synthetic.archive import all_s2_scenes
 from satlesson.mirror.synthetic.published import published_item
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
@@ -34,6 +34,7 @@ from satlesson.mirror.synthetic.scenes import (
     S2Scene,
     s2_footprint,
     sun_position,
+    sun_positions,
 )
 from satlesson.mirror.urls import (
     CMR,
@@ -255,6 +256,24 @@ def footprint_centre(scene: S2Scene) -> tuple[float, float]:
     return float(centre.x), float(centre.y)
 
 
+@cache
+def _sun_table() -> dict[str, tuple[float, float]]:
+    """Sun angles of every scene at its footprint's centre, computed in one batch per centre."""
+    groups: dict[tuple[float, float], list[S2Scene]] = {}
+    for scene in all_s2_scenes():
+        groups.setdefault(footprint_centre(scene), []).append(scene)
+    table = {}
+    for (lon, lat), scenes in groups.items():
+        angles = sun_positions([s.when for s in scenes], lon, lat)
+        table.update({s.id: a for s, a in zip(scenes, angles, strict=True)})
+    return table
+
+
+def _sun(scene: S2Scene) -> tuple[float, float]:
+    known = _sun_table().get(scene.id)
+    return known if known is not None else sun_position(scene.when, *footprint_centre(scene))
+
+
 def _reflectance_conversion_factor(day: date) -> float:
     """ESA's Earth-Sun distance correction, t in whole days since 1950-01-01 (S2 L1C ATBD);
     within 7e-5 of every real item's value."""
@@ -326,8 +345,7 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
     baseline = processing_baseline(scene.day)
     n_code = "N" + baseline.replace(".", "")
 
-    lon, lat = footprint_centre(scene)
-    azimuth, elevation = sun_position(acquired, lon, lat)
+    azimuth, elevation = _sun(scene)
     pct = _split_percentages(scene, rng)
     return {
         "created": created_str,
@@ -1100,11 +1118,9 @@ def advertised_files() -> dict[str, Json]:
     from satlesson.mirror.synthetic.collection1 import c1_files  # it builds on this module
 
     files: dict[str, Json] = c1_files()
-    for item in earth_search_items():
-        if item["collection"] != S2_COLLECTION:
-            continue
-        s2 = s2_scene(item["id"])
-        for key, asset in item["assets"].items():
+    for s2 in all_s2_scenes():  # the assets alone: an item's properties are not needed here
+        for key in S2_ASSET_KEYS:
+            asset = _s2_asset(s2, key)
             files[asset["href"]] = _s2_file_entry(s2, key, asset)
     for lat, lon in dem.TILES:
         files[_dem_href(lat, lon)] = {

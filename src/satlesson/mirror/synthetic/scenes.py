@@ -121,14 +121,21 @@ HLS_ORIGIN = (499980.0, 4600020.0)
 HLS_EXTENT_M = 109800.0
 
 
-def sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
-    """Solar azimuth and geometric elevation in degrees (NREL's SPA, via pvlib)."""
+def sun_positions(whens: list[datetime], lon: float, lat: float
+                  ) -> list[tuple[float, float]]:  # fmt: skip
+    """Solar azimuth and geometric elevation in degrees (NREL's SPA, via pvlib), one call for
+    many times at one place: the algorithm is vectorized, and per call it costs ~10 ms."""
     import pandas as pd
     import pvlib
 
     sun = pvlib.solarposition.get_solarposition(
-        pd.DatetimeIndex([when]), lat, lon, method="nrel_numpy")
-    return float(sun["azimuth"].iloc[0]), float(sun["elevation"].iloc[0])
+        pd.DatetimeIndex(whens), lat, lon, method="nrel_numpy")
+    return [(float(a), float(e)) for a, e in zip(sun["azimuth"], sun["elevation"], strict=True)]
+
+
+def sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
+    """Solar azimuth and geometric elevation in degrees at one time and place."""
+    return sun_positions([when], lon, lat)[0]
 
 
 # Bumped whenever anything that changes the snapshot's bytes changes; build caches key on it.
