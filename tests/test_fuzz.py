@@ -1,9 +1,12 @@
 """Schemathesis sends each mirrored STAC API what its OpenAPI document allows, and worse.
 
-Whatever arrives, the mirror answers with a 2xx, 3xx or a 4xx JSON error, never a 5xx. The
-budget is fixed (examples per operation, derandomized generation, no example database), so a
-run costs the same every time (about 30 s per API); all traffic goes to the session's loopback
-mirror.
+Whatever arrives, the mirror answers with a 2xx, 3xx or a 4xx JSON error, never a 5xx. Each
+API is fuzzed once per seed in ``SEEDS``: different seeds reach different inputs, and a fixed
+seed with a fixed budget (examples per operation, no example database) makes each run the same
+every time (5-20 s per API and seed, about a minute in all with the mirror's start). Seeds 46
+and 152 found the CMR guard crashing on a sort field that was not text (with schemathesis 4.32
+and hypothesis 6.170; other versions generate other inputs, so ``test_upstream.py`` keeps that
+case explicitly). All traffic goes to the session's loopback mirror.
 """
 
 from __future__ import annotations
@@ -13,20 +16,22 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from satlesson.mirror.server.upstream import UPSTREAMS
 
 EXAMPLES_PER_OPERATION = 40
-BUDGET = settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None,
-                  deadline=None, phases=[Phase.explicit, Phase.generate],
+SEEDS = (0, 46)
+BUDGET = settings(max_examples=EXAMPLES_PER_OPERATION, database=None, deadline=None,
+                  phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.parametrize("fuzz_seed", SEEDS, ids=lambda s: f"seed{s}")
 @pytest.mark.parametrize("mount", sorted(UPSTREAMS), ids=lambda mount: mount.split("/")[1])
-def test_no_server_errors(mirror_base: str, mount: str) -> None:
+def test_no_server_errors(mirror_base: str, mount: str, fuzz_seed: int) -> None:
     assert urlsplit(mirror_base).hostname == "127.0.0.1"  # loopback only
     schema = schemathesis.openapi.from_url(f"{mirror_base}{mount}/api")
     schema.config.update(base_url=mirror_base)
@@ -37,6 +42,7 @@ def test_no_server_errors(mirror_base: str, mount: str) -> None:
         cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                           operation.as_strategy(GenerationMode.NEGATIVE))
 
+        @seed(fuzz_seed)
         @BUDGET
         @given(case=cases)
         def answers_without_server_error(case: schemathesis.Case) -> None:

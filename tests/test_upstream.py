@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 
 import pytest
 import requests
 
+from satlesson.mirror.server.guard import MAX_JSON_DEPTH
 from satlesson.mirror.server.upstream import CMR_LPCLOUD, EARTH_SEARCH_V1, UPSTREAMS, Upstream
 
 HLS = {"collections": ["HLSL30.v2.0"],
@@ -109,3 +112,129 @@ def test_bad_input_gets_an_answer_not_a_server_error(mirror_base: str, method: s
     if response.status_code >= 400:
         assert response.json()["description"]
     assert requests.get(f"{mirror_base}{EARTH_SEARCH_V1.mount}/", timeout=10).ok  # still serving
+
+
+@pytest.mark.parametrize("field", [0, False, None, {"name": "datetime"}, ["id", "title"]],
+                         ids=repr)
+def test_cmr_refuses_a_sort_field_that_is_not_text(mirror_base: str, field: object) -> None:
+    # Schemathesis sent this (seeds 46 and 152 of test_fuzz.py): the guard read every sort
+    # field as a string and crashed. Upstream reads the value as text: no sortable field.
+    body = {"collections": [], "ids": [], "bbox": [0, 0, 0, 0], "query": {},
+            "sortby": [{"field": field, "direction": "asc"}]}
+    response = search(mirror_base, CMR_LPCLOUD, body)
+    assert CMR_LPCLOUD.sort_refusal is not None
+    assert (response.status_code, response.json()) == (CMR_LPCLOUD.sort_refusal.status,
+                                                       CMR_LPCLOUD.sort_refusal.body)
+    assert len(ids(search(mirror_base, CMR_LPCLOUD, HLS))) == 5  # and it keeps serving
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+DEEP = 20_000  # levels; the mirror's json module gives up at about 1,000
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize(("method", "params", "payload"), [
+    ("POST", None, '{"collections": ' + nested(DEEP) + "}"),
+    ("POST", None, '{"intersects": ' + "[" * DEEP),  # not even JSON
+    ("GET", {"intersects": nested(1500)}, None),  # a URL upstream's gateway still takes
+], ids=["post", "post-unclosed", "get-intersects"])
+def test_deep_nesting_is_a_400_with_a_message(mirror_base: str, upstream: Upstream, method: str,
+                                              params: dict | None, payload: str | None) -> None:
+    response = requests.request(method, f"{mirror_base}{upstream.mount}/search", params=params,
+                                data=payload, headers={"Content-Type": "application/json"},
+                                timeout=30)
+    assert response.status_code == 400, response.text[:300]
+    assert "levels deep" in response.json()["description"]
+    assert requests.get(f"{mirror_base}{upstream.mount}/", timeout=10).ok  # still serving
+
+
+def test_deep_nesting_in_earth_search_query_is_a_400(mirror_base: str) -> None:
+    # The case reported: a `query` nested 20,000 objects deep (120 kB; CMR refuses the size).
+    body = '{"query": ' + '{"a": ' * DEEP + "1" + "}" * DEEP + "}"
+    response = requests.post(f"{mirror_base}{EARTH_SEARCH_V1.mount}/search", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400, response.text[:300]
+    assert "levels deep" in response.json()["description"]
+    as_url = requests.get(f"{mirror_base}{EARTH_SEARCH_V1.mount}/search", timeout=30,
+                          params={"query": '{"a": ' * 1500 + "1" + "}" * 1500})
+    assert as_url.status_code == 400, as_url.text[:300]
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+def test_nesting_up_to_the_limit_is_answered(mirror_base: str, upstream: Upstream) -> None:
+    def query(depth: int) -> str:  # the body's object, `query`, the property: three levels
+        return '{"query": {"eo:cloud_cover": {"eq": ' + nested(depth - 3) + "}}}"
+
+    url = f"{mirror_base}{upstream.mount}/search"
+    deepest = requests.post(url, data=query(MAX_JSON_DEPTH), timeout=30,
+                            headers={"Content-Type": "application/json"})
+    assert deepest.status_code == 200, deepest.text[:300]
+    deeper = requests.post(url, data=query(MAX_JSON_DEPTH + 1), timeout=30,
+                           headers={"Content-Type": "application/json"})
+    assert deeper.status_code == 400, deeper.text[:300]
+
+
+def test_body_refusal_is_the_outermost_layer_exceeded() -> None:
+    stac_server, lambda_invoke = EARTH_SEARCH_V1.body_limits
+    assert EARTH_SEARCH_V1.body_refusal(stac_server.max_bytes) is None
+    assert EARTH_SEARCH_V1.body_refusal(stac_server.max_bytes + 1) == stac_server.refusal
+    assert EARTH_SEARCH_V1.body_refusal(lambda_invoke.max_bytes + 1) == lambda_invoke.refusal
+    assert EARTH_SEARCH_V1.body_refusal(54_000_000) == lambda_invoke.refusal
+    (express,) = CMR_LPCLOUD.body_limits
+    assert CMR_LPCLOUD.body_refusal(54_000_000) == express.refusal
+    for upstream in UPSTREAMS.values():
+        assert all(limit.refusal.status == 413 for limit in upstream.body_limits)
+
+
+def padded(size: int) -> bytes:
+    """A search body of exactly ``size`` bytes: a real search padded with JSON whitespace."""
+    head = b'{"collections": ["sentinel-2-l2a", "HLSL30.v2.0"], "limit": 1'
+    return head + b" " * (size - len(head) - 1) + b"}"
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+def test_each_body_limit_is_upstreams_to_the_byte(mirror_base: str, upstream: Upstream) -> None:
+    url = f"{mirror_base}{upstream.mount}/search"
+    headers = {"Content-Type": "application/json"}
+    smallest = min(limit.max_bytes for limit in upstream.body_limits)
+    taken = requests.post(url, data=padded(smallest), headers=headers, timeout=60)
+    assert taken.status_code == 200, taken.text[:300]
+    assert len(taken.json()["features"]) == 1
+    for limit in upstream.body_limits:
+        refused = requests.post(url, data=padded(limit.max_bytes + 1), headers=headers,
+                                timeout=60)
+        assert (refused.status_code, refused.json()) == (limit.refusal.status,
+                                                         limit.refusal.body)
+
+
+@pytest.fixture(scope="module")
+def huge_search() -> bytes:
+    """The reported body: three million collection names, 54 MB."""
+    names = b", ".join(b'"s2-l2a-%07d"' % i for i in range(3_000_000))
+    return b'{"collections": [' + names + b"]}"
+
+
+def chunks(body: bytes, size: int = 1024 * 1024) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+def test_huge_body_is_refused_at_once_and_the_mirror_keeps_serving(
+        mirror_base: str, upstream: Upstream, huge_search: bytes, streamed: bool) -> None:
+    assert len(huge_search) > 50_000_000
+    refusal = upstream.body_refusal(len(huge_search))
+    assert refusal is not None
+    started = time.monotonic()
+    response = requests.post(f"{mirror_base}{upstream.mount}/search", timeout=120,
+                             data=chunks(huge_search) if streamed else huge_search,
+                             headers={"Content-Type": "application/json"})
+    elapsed = time.monotonic() - started
+    assert (response.status_code, response.json()) == (refusal.status, refusal.body)
+    assert elapsed < 5, f"{elapsed:.1f} s"  # before: 200 after 35-55 s of a busy core
+    everyday = HLS if upstream is CMR_LPCLOUD else RHODES
+    assert ids(search(mirror_base, upstream, everyday))

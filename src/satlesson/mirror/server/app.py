@@ -1,10 +1,11 @@
 """The mirror's ASGI application: two stac-fastapi-pgstac APIs and a byte-range file server.
 
 Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
-- the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths; their JSON is
-  reshaped on the way out (hrefs into the mirror, upstream key order); a recorded snapshot
-  answers the requests it saw with upstream's own answers (``RecordedAnswers``); repeated
-  requests are answered from the bytes prepared the first time (``cache.py``);
+- the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths, behind a guard
+  that refuses request bodies as upstream does (``guard.py``); their JSON is reshaped on the
+  way out (hrefs into the mirror, upstream key order); a recorded snapshot answers the
+  requests it saw with upstream's own answers (``RecordedAnswers``); repeated requests are
+  answered from the bytes prepared the first time (``cache.py``);
 - asset files are served by ``FileResponse`` (206 for Range requests) from the snapshot
   source (``mirror/source.py``: synthetic, rendered on first request, or recorded). Only the
   files the source advertises exist: any other path is a 404, so nothing outside the snapshot
@@ -43,12 +44,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from satlesson.mirror.login import EARTHDATA_LOGIN, EARTHDATA_MACHINE, netrc_text  # noqa: E402
 from satlesson.mirror.server.cache import ResponseCache, Store  # noqa: E402
-from satlesson.mirror.server.guard import SearchGuard, bad_request  # noqa: E402
+from satlesson.mirror.server.guard import BodyGuard, SearchGuard, bad_request  # noqa: E402
 from satlesson.mirror.server.listing import FolderIndex, index_page  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
 from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
 from satlesson.mirror.source import Api, Source  # noqa: E402
-from satlesson.mirror.urls import LPDAAC, MIRRORED_HOSTS, SENTINEL_COGS  # noqa: E402
+from satlesson.mirror.urls import (  # noqa: E402
+    E84_SENTINEL_DATA,
+    LPDAAC,
+    MIRRORED_HOSTS,
+    SENTINEL_COGS,
+)
 
 
 def write_netrc(state_dir: Path) -> Path:
@@ -337,7 +343,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
         return JSONResponse({
             "description": "satlesson offline mirror: https://HOST/PATH is served at /HOST/PATH",
             "services": [f"{base}{api.mount}" for api in source.apis],
-            "file_hosts": [f"{base}/{h}/" for h in (SENTINEL_COGS, LPDAAC)],
+            "file_hosts": [f"{base}/{h}/" for h in (SENTINEL_COGS, E84_SENTINEL_DATA, LPDAAC)],
             # What the pages built against this mirror say about where their outputs come from.
             "snapshot": source.describe(),
         })
@@ -366,5 +372,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
     files = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
     # The APIs' answers come from prepared bytes after the first time (one store for both).
     answers = Store()
-    cached = {mount: ResponseCache(app, answers) for mount, app in stac_apps.items()}
-    return RequestLog(Dispatch(cached, files), state_dir / "requests.log")
+    # A body upstream refuses is refused before anything (cache, recorded answers) reads it.
+    apis = {mount: BodyGuard(ResponseCache(app, answers), UPSTREAMS[mount])
+            for mount, app in stac_apps.items()}
+    return RequestLog(Dispatch(apis, files), state_dir / "requests.log")

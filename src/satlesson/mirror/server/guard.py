@@ -1,15 +1,22 @@
 """Searches reach pgstac as upstream would read them, and bad ones get a 4xx, never a 500.
 
+``BodyGuard`` sits in front of each API, before anything reads a request body: it refuses a
+body bigger than upstream takes, with upstream's answer and before reading it, and answers with
+a 400 a body nested deeper than ``MAX_JSON_DEPTH``, which Python's json module (recursive)
+and pydantic's serializer cannot take.
+
 ``SearchGuard`` sits in front of one stac-fastapi app. For item searches (``/search`` and
 ``/collections/{id}/items``) it drops the parameters upstream ignores, narrows ``query`` to
 what upstream understands, answers the requests upstream refuses with upstream's own error, and
 answers with a 400 the input stac-fastapi-pgstac would crash on (a POST body that is not a JSON
-object, a URL `intersects` or `query` that is not one); it drops empty names from `fields`.
+object, a URL `intersects` or `query` that is not one or is nested too deeply); it drops empty
+names from `fields`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -18,13 +25,109 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satlesson.mirror.server.upstream import Refusal, Upstream
 
+# Far deeper than any search (a GeometryCollection of MultiPolygons is 8 levels, a CQL2 filter
+# a few dozen), well below where the json module's recursion (about 1,000 levels) and
+# pydantic-core's serializer (about 255 levels) fail with a 500.
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
 
 def bad_request(description: str) -> JSONResponse:
     """The mirror's own 4xx body, as stac-fastapi writes its errors."""
     return JSONResponse({"code": "BadRequest", "description": description}, 400)
 
 
+def nested_too_deeply(text: bytes) -> bool:
+    """Whether the JSON ``text`` (or what it would be, if malformed) nests arrays and objects
+    deeper than ``MAX_JSON_DEPTH``, found without parsing it: brackets outside strings."""
+    brackets = _JSON_STRING.sub(b"", text).translate(None, _NOT_A_BRACKET)
+    if len(brackets) <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def _too_deep(what: str) -> JSONResponse:
+    return bad_request(f"{what} nests arrays and objects more than {MAX_JSON_DEPTH} levels deep.")
+
+
+class BodyGuard:
+    """In front of one API: the request body within upstream's limits and nesting depth.
+
+    A Content-Length over a limit is answered at once, unread. A body streamed without one is
+    counted as it arrives, kept only up to the smallest limit, and read at most one byte past
+    the largest, whose answer is upstream's whatever the size beyond.
+    """
+
+    def __init__(self, app: ASGIApp, upstream: Upstream) -> None:
+        self.app = app
+        self.upstream = upstream
+        limits = [limit.max_bytes for limit in upstream.body_limits]
+        self.keep = min(limits, default=None)  # None: no limit
+        self.count_to = max(limits, default=0)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = _content_length(headers.get(b"content-length"))
+        if length is not None:
+            refusal = self.upstream.body_refusal(length)
+            if refusal is not None:
+                await _answer(refusal, scope, receive, send)
+                return
+        elif b"transfer-encoding" not in headers:  # HTTP/1.1: no body at all
+            await self.app(scope, receive, send)
+            return
+        if length == 0:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            size += len(message.get("body", b""))
+            if self.keep is None or size <= self.keep:
+                messages.append(message)
+            else:
+                messages.clear()  # refused whatever follows: keep nothing
+                if size > self.count_to:
+                    break
+            if not message.get("more_body"):
+                break
+        refusal = self.upstream.body_refusal(size)
+        if refusal is not None:
+            await _answer(refusal, scope, receive, send)
+            return
+        if nested_too_deeply(b"".join(m.get("body", b"") for m in messages)):
+            await _too_deep("The request body")(scope, receive, send)
+            return
+        pending = iter(messages)
+
+        async def replay() -> Message:
+            return next(pending, None) or await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _content_length(value: bytes | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:  # the server refuses such a request before it gets here
+        return None
+
+
 class SearchGuard:
+    """In front of one stac-fastapi app, behind ``BodyGuard`` (which bounds what it parses)."""
+
     def __init__(self, app: ASGIApp, upstream: Upstream) -> None:
         self.app = app
         self.upstream = upstream
@@ -54,6 +157,10 @@ class SearchGuard:
         search: dict[str, Any] = {}
         for key, value in params:
             search.setdefault(key, value)
+        for key in ("intersects", "query"):  # the URL's JSON, parsed here and by stac-fastapi
+            if key in search and nested_too_deeply(search[key].encode()):
+                await _too_deep(f"The {key} parameter")(scope, receive, send)
+                return
         refusal = self._refusal(search)
         if refusal is not None:
             await _answer(refusal, scope, receive, send)
@@ -178,6 +285,10 @@ def _sort_fields(sortby: Any) -> list[str]:
     fields = []
     for rule in rules:
         name = rule.get("field", "") if isinstance(rule, dict) else str(rule)
+        if not isinstance(name, str):
+            # Upstream reads it as JavaScript text ("0", "null", "[object Object]"), which
+            # names no sortable field (but for an array of one name): refused.
+            name = f"<{type(name).__name__}>"
         fields.append(name.strip().lstrip("+-").removeprefix("properties."))
     return fields
 

@@ -2,7 +2,8 @@
 
 One record per API: the conformance classes upstream advertises (landing page ``conformsTo``
 and ``/conformance``), the stac-fastapi-pgstac extensions that serve them, the parameters
-upstream accepts but ignores, and the requests upstream refuses, with its exact answer.
+upstream accepts but ignores, and the requests upstream refuses, with its exact answer
+(including request bodies bigger than its gateway, function or app takes).
 Each record says when it was checked and from where; re-check it when upstream changes.
 """
 
@@ -23,6 +24,15 @@ class Refusal:
 
     status: int
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """The largest request body (bytes) one layer in front of upstream's code takes, and the
+    answer to a bigger one."""
+
+    max_bytes: int
+    refusal: Refusal
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,14 @@ class Upstream:
     sortable: tuple[str, ...] | None = None
     sort_refusal: Refusal | None = None
     bbox_and_intersects: Refusal | None = None  # upstream's answer when both are given
+    # What each layer (gateway, function, app) takes: a body over several limits gets the answer
+    # of the outermost layer, the one with the largest limit. Empty: no limit.
+    body_limits: tuple[BodyLimit, ...] = ()
+
+    def body_refusal(self, size: int) -> Refusal | None:
+        """Upstream's answer to a request body of ``size`` bytes; None: it takes it."""
+        over = [limit for limit in self.body_limits if size > limit.max_bytes]
+        return max(over, key=lambda limit: limit.max_bytes).refusal if over else None
 
 
 EARTH_SEARCH_V1 = Upstream(
@@ -58,6 +76,21 @@ EARTH_SEARCH_V1 = Upstream(
         "github.com/stac-utils/stac-server src/lib/api.js getConformance (v1.0.0 classes)",
         # The maintainers: Earth Search v1 has no CQL2 filter; `query` is the way to filter.
         "github.com/Element84/earth-search/issues/62 (2025-03-04)",
+        # Body limits (checked 2026-12-03), innermost first. stac-server parses a body with
+        # express.json({limit: '1mb'}) (since v0.5.1) and its error handler answers the
+        # parser's 413 with code InternalServerError and the parser's message (since v3.4.0):
+        "github.com/stac-utils/stac-server src/lambdas/api/app.js (commits b95f2d8, 4b84017)",
+        # It runs as a Lambda function behind an API Gateway REST API (serverless `http`
+        # events), whose Lambda invocation takes at most 6 MB (6,291,456 bytes, counting the
+        # event around the body, so a body a little smaller is already refused) ...
+        "github.com/stac-utils/stac-server serverless.example.yml (functions.api.events)",
+        "docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html (synchronous payload 6 MB)",
+        # ... which API Gateway answers with 413 {"message": "Request Too Long"}; past its own
+        # 10 MB it answers 413 with the text "HTTP content length exceeded 10485760 bytes.",
+        # which the mirror, whose refusals are JSON, does not copy (the 6 MB answer stands).
+        "docs.aws.amazon.com/apigateway/latest/developerguide/"
+        "api-gateway-execution-service-limits-table.html (payload size 10 MB)",
+        "github.com/koki-develop/lgtm-generator/issues/10 (both 413 answers, 2021-09-12)",
     ),
     conformance=(
         f"{STAC}/v1.0.0/core",
@@ -79,6 +112,11 @@ EARTH_SEARCH_V1 = Upstream(
     extensions=("query", "sort", "fields", "pagination"),
     # stac-server of that version reads only the parameters it knows; a CQL2 filter is ignored.
     ignored=("filter", "filter-lang", "filter_lang", "filter-crs"),
+    body_limits=(
+        BodyLimit(1024 * 1024, Refusal(413, {"code": "InternalServerError",
+                                             "description": "request entity too large"})),
+        BodyLimit(6 * 1024 * 1024, Refusal(413, {"message": "Request Too Long"})),
+    ),
 )
 
 CMR_LPCLOUD = Upstream(
@@ -95,6 +133,17 @@ CMR_LPCLOUD = Upstream(
         # items for a cloud-cover `query` (github.com/nasa/cmr-stac/issues/239, 2022-10-18);
         # the current one, live since 2023 (its {"errors": [...]} answers are quoted in
         # cmr-stac issues #275, #371, #386), ignores `filter` and honours that `query`.
+        # Body limit (checked 2026-12-03): express.json() with body-parser's default limit,
+        # 100 kB (102,400 bytes). Its 413 PayloadTooLargeError has no `handle`, so errorHandler
+        # answers it with HTTP 500 and its generic {"errors": ["Oops! Something has gone
+        # wrong. ..."]}; the mirror, which never answers 5xx, keeps the 413 and the parser's
+        # words in CMR's error shape.
+        "github.com/nasa/cmr-stac src/app.ts createApp, src/middleware/index.ts errorHandler",
+        # Further out, the function is a Lambda target of CMR's Application Load Balancer,
+        # which passes a Lambda target at most 1 MB and refuses more with a 413 of its own
+        # (not JSON); the mirror answers those bodies too with the JSON refusal below.
+        "github.com/nasa/cmr-stac cdk/cmr-stac/lib/cmr-stac-stack.ts (StacAlbTargetGroup)",
+        "docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html",
     ),
     conformance=(
         f"{STAC}/v1.0.0-rc.2/core",
@@ -122,6 +171,7 @@ CMR_LPCLOUD = Upstream(
     bbox_and_intersects=Refusal(400, {"errors": [
         "Query params BBOX and INTERSECTS are mutually exclusive. You may only use one at a "
         "time."]}),
+    body_limits=(BodyLimit(100 * 1024, Refusal(413, {"errors": ["request entity too large"]})),),
 )
 
 UPSTREAMS: dict[str, Upstream] = {u.mount: u for u in (EARTH_SEARCH_V1, CMR_LPCLOUD)}
