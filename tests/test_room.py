@@ -146,5 +146,14 @@ def test_store_stays_within_its_bound(sizes: list[int]) -> None:
         store.put(bytes([i]), Answer({"status": 200, "headers": []}, b"x" * size))
         assert store.size == sum(len(a.body) for a in store.answers.values()) <= 100
     kept = [key[0] for key in store.answers]
-    expected = [i for i, size in enumerate(sizes) if size <= 40][-len(kept):]
-    assert kept == expected  # the most recent ones, in order; too big ones never kept
+    # Independently: the newest answers that fit within 100 bytes together; too big ones
+    # (over 40) are never kept. A store that evicts too much or too little fails.
+    expected: list[int] = []
+    total = 0
+    for i in reversed(range(len(sizes))):
+        if sizes[i] <= 40 and total + sizes[i] <= 100:
+            expected.insert(0, i)
+            total += sizes[i]
+        elif sizes[i] <= 40:
+            break
+    assert kept == expected
