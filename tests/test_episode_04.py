@@ -49,12 +49,11 @@ def test_runs_first_and_names_the_two_scenes(
 def test_burnt_area_was_compared_with_the_snapshots_truth(
     executed: Run, mirror_base: str
 ) -> None:
-    """Where the mirror publishes the scar's truth, the hidden check must read it, not skip."""
+    """The synthetic mirror always publishes the scar's truth: the hidden check must read it."""
     truth = requests.get(
         f"{mirror_base}/satlesson.invalid/truth/rhodes-2023-burn-scar.json", timeout=30
     )
-    if truth.status_code == 404:
-        pytest.skip("this snapshot publishes no ground truth for the burn scar")
+    assert truth.status_code == 200
     out = stdout(executed[0])
     assert "No ground truth" not in out
     assert len(re.findall(r"^Ground truth \(dnbr_gt_0\.(10|27)\): measured", out, re.M)) == 2
@@ -109,8 +108,7 @@ def test_ground_truth_check_catches_a_wrong_dnbr(
     truth = requests.get(
         f"{mirror_base}/satlesson.invalid/truth/rhodes-2023-burn-scar.json", timeout=30
     )
-    if truth.status_code == 404:
-        pytest.skip("this snapshot publishes no ground truth for the burn scar")
+    assert truth.status_code == 200
     text = EPISODE.read_text()
     old, new = "dnbr = nbr_before - nbr_after\n", "dnbr = nbr_after - nbr_before\n"
     assert text.count(old) == 1
