@@ -3,6 +3,7 @@
 Two sources exist side by side:
 - ``synthetic.source.SyntheticSource``: the deterministic synthetic snapshot (the default);
 - ``recorded.replay.RecordedSource``: a folder written by ``satlesson mirror record``.
+This module is only the interface and imports neither; ``sources.open_source`` picks one.
 
 The server layer (``server/database.py``, ``server/app.py``) asks a source only this:
 ``apis`` (each STAC API with its collections and items), ``describe()`` (what the mirror's
@@ -92,13 +93,3 @@ class Source(Protocol):
         """One sentence for a 404 at ``/HOST/PATH``."""
         ...
 
-
-def open_source(snapshot: Path | None = None) -> Source:
-    """The recorded snapshot in folder ``snapshot``, or the synthetic one when None."""
-    if snapshot is None:
-        from satlesson.mirror.synthetic.source import SyntheticSource
-
-        return SyntheticSource()
-    from satlesson.mirror.recorded.replay import RecordedSource
-
-    return RecordedSource(Path(snapshot))

@@ -18,7 +18,8 @@ from typing import IO
 import requests
 
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.source import Source, open_source
+from satlesson.mirror.source import Source
+from satlesson.mirror.sources import open_source
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 
 STATE_ENV = "SATLESSON_MIRROR_DIR"
