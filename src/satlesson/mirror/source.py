@@ -92,4 +92,3 @@ class Source(Protocol):
     def missing(self, host: str, path: str) -> str:
         """One sentence for a 404 at ``/HOST/PATH``."""
         ...
-
