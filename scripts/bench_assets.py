@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic import assets
+from satlesson.mirror.synthetic.advertised import advertised_files
 
 S2_ITEM = "S2A_35SNA_20230827_0_L2A"
 HLS_ITEM = "HLS.L30.T18TWL.2021039T153324.v2.0"
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--jp2-10m", action="store_true", help="also time a 10 m JPEG 2000")
     args = parser.parse_args()
 
-    specs = {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    specs = {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
     if args.item:
         todo = [key for key in specs if key[0] == args.item]
     else:

@@ -22,7 +22,8 @@ import time
 from collections import Counter
 
 from satlesson.mirror import episode_files
-from satlesson.mirror.synthetic import catalog, pool
+from satlesson.mirror.synthetic import pool
+from satlesson.mirror.synthetic.advertised import advertised_files
 
 # CPU seconds per file by (kind, rows) of the sequential build with the JPEG 2000 twins
 # rendered from scratch (lossless, no BYPASS), measured with scripts/bench_assets.py
@@ -64,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-all", action="store_true", help="skip the every-file build")
     args = parser.parse_args()
-    advertised = catalog.advertised_files()
+    advertised = advertised_files()
     episodes = len(episode_files.specs(advertised))
     jobs = pool.default_jobs()
     rows = []

@@ -20,7 +20,8 @@ from PIL import Image
 from rasterio.warp import transform as warp_transform
 from rio_cogeo import cog_validate
 
-from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic import assets, earth_search
+from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.scenes import s2_footprint
 
@@ -35,7 +36,7 @@ Spec = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def specs() -> dict[tuple[str, str], Spec]:
-    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    return {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_cog_on_the_advertised_grid(
     rendered: Callable[[str, str], Path], specs: dict[tuple[str, str], Spec], key: str
 ) -> None:
     spec = specs[(CLEAR, key)]
-    item = next(i for i in catalog.earth_search_items() if i["id"] == CLEAR)
+    item = next(i for i in earth_search.earth_search_items() if i["id"] == CLEAR)
     advertised = item["assets"][key]["raster:bands"][0]
     path = rendered(CLEAR, key)
     valid, errors, _ = cog_validate(str(path), quiet=True)

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import requests
 
-from satlesson.mirror.synthetic import assets, catalog, truth
+from satlesson.mirror.synthetic import assets, sentinel2, truth
+from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.scenes import S2_SCENES
 
 BEFORE, AFTER = truth.BEFORE, truth.AFTER
@@ -28,7 +29,7 @@ MASKED = (0, 3, 6, 8, 9, 10)  # no data, shadow, water, clouds, cirrus: what a l
 
 @functools.cache
 def _specs() -> dict[tuple[str, str], dict[str, Any]]:
-    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    return {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
 
 
 def _grid_spec(item: str, key: str, res: int) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def test_scl_agrees_with_the_bands(item: str) -> None:
 
 def test_shadows_fall_away_from_the_sun() -> None:
     _, _, sf = assets._fields(SCENES[CLOUDY])
-    azimuth = catalog.s2_properties(SCENES[CLOUDY])["view:sun_azimuth"]
+    azimuth = sentinel2.s2_properties(SCENES[CLOUDY])["view:sun_azimuth"]
     # The shift that best lays the clouds on their shadows points away from the sun.
     best = max(((dr, dc) for dr in range(-30, 31, 3) for dc in range(-30, 31, 3)),
                key=lambda s: float((np.roll(sf.cloud, s, (0, 1)) * sf.shadow).sum()))  # fmt: skip

@@ -143,10 +143,11 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
     file of those items), rendered
     in parallel, one worker process per core unless ``jobs`` says otherwise."""
     from satlesson.mirror import episode_files
-    from satlesson.mirror.synthetic import catalog, pool
+    from satlesson.mirror.synthetic import pool
+    from satlesson.mirror.synthetic.advertised import advertised_files
 
     state_dir = state_dir or default_state_dir()
-    advertised = catalog.advertised_files()
+    advertised = advertised_files()
     if item_ids:
         unknown = sorted(set(item_ids) - {s["item_id"] for s in advertised.values()})
         if unknown:

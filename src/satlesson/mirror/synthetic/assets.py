@@ -51,6 +51,7 @@ from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
 from satlesson.mirror.synthetic import dem
+from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
@@ -63,6 +64,7 @@ from satlesson.mirror.synthetic.scenes import (
     s2_footprint,
     sun_position,
 )
+from satlesson.mirror.synthetic.sentinel2 import s2_properties
 
 F32 = NDArray[np.float32]
 Spec = dict[str, Any]
@@ -376,9 +378,7 @@ class SceneFields:
 def _scene_key(scene: S2Scene | HLSScene
                ) -> tuple[Tile, str, float, float, float, bool, float, float]:  # fmt: skip
     if isinstance(scene, S2Scene):
-        from satlesson.mirror.synthetic import catalog  # the item's own sun angles
-
-        p = catalog.s2_properties(scene)
+        p = s2_properties(scene)  # the item's own sun angles
         dried = (scene.day - date(2023, 6, 23)).days
         return (S2_TILE, scene.id, scene.cloud_cover, scene.burn_fraction, float(dried), False,
                 p["view:sun_azimuth"], p["view:sun_elevation"])  # fmt: skip
@@ -758,11 +758,9 @@ def _top(values: F32, share: float, default: float) -> float:
 
 @functools.lru_cache(maxsize=4)
 def _scl_thresholds(item_id: str) -> SclThresholds:
-    from satlesson.mirror.synthetic import catalog
-
     scene = s2_scene(item_id)
     tile, b, sf = _fields(scene)
-    p = catalog.s2_properties(scene)
+    p = s2_properties(scene)
     xs, ys = _coarse_xy(tile)
     valid = xs[None, :] >= _west_edge(tile, s2_footprint(scene), ys)[:, None]
     n = valid.sum()
@@ -941,9 +939,7 @@ def _write_jp2(cog: Path, dest: Path) -> None:
 
 @functools.cache
 def _advertised() -> dict[tuple[str, str], Spec]:
-    from satlesson.mirror.synthetic import catalog
-
-    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    return {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
 
 
 def cog_twin(spec: Spec) -> Spec:
@@ -1014,9 +1010,7 @@ def _render_preview_cog(spec: Spec, dest: Path) -> None:
 
 def _product_xml(scene: S2Scene) -> str:
     """A short product metadata document (INVENTED content, ESA's element names)."""
-    from satlesson.mirror.synthetic import catalog
-
-    p = catalog.s2_properties(scene)
+    p = s2_properties(scene)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<n1:Level-2A_User_Product>\n'
             f"  <PRODUCT_URI>{p['s2:product_uri']}</PRODUCT_URI>\n"
             f"  <PROCESSING_BASELINE>{p['s2:processing_baseline']}</PROCESSING_BASELINE>\n"
@@ -1031,9 +1025,7 @@ def _render_jpeg(image: Image.Image, dest: Path) -> None:
 
 
 def _granule_xml(scene: S2Scene) -> str:
-    from satlesson.mirror.synthetic import catalog  # the item's own numbers, so the two agree
-
-    p = catalog.s2_properties(scene)
+    p = s2_properties(scene)  # the item's own numbers, so the two agree
     x0, y1 = S2_ORIGIN
     sizes = "".join(
         f'\n        <Size resolution="{r}">\n          <NROWS>{109800 // r}</NROWS>\n'
@@ -1093,9 +1085,7 @@ def _granule_xml(scene: S2Scene) -> str:
 
 
 def _tileinfo_json(scene: S2Scene) -> str:
-    from satlesson.mirror.synthetic import catalog
-
-    p = catalog.s2_properties(scene)
+    p = s2_properties(scene)
     day = scene.day
     x0, y1 = S2_ORIGIN
     x1, y0 = x0 + 109800, y1 - 109800

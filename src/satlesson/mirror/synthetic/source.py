@@ -7,18 +7,25 @@ from functools import cached_property
 from pathlib import Path
 
 from satlesson.mirror.source import UPSTREAM_APIS, Api, FileEntry
-from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic import assets
+from satlesson.mirror.synthetic.advertised import advertised_files
+from satlesson.mirror.synthetic.cmr import cmr_collections, cmr_items
+from satlesson.mirror.synthetic.earth_search import (
+    dem_items,
+    earth_search_collections,
+    earth_search_items,
+)
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 
 def _earth_search_items() -> list[dict]:
     """Sentinel-2 L2A scenes, then the Copernicus DEM tiles over Rhodes."""
-    return catalog.earth_search_items() + catalog.dem_items()
+    return earth_search_items() + dem_items()
 
 
 _CONTENT = {
-    "earth_search": (catalog.earth_search_collections, _earth_search_items),
-    "cmr_lpcloud": (catalog.cmr_collections, catalog.cmr_items),
+    "earth_search": (earth_search_collections, _earth_search_items),
+    "cmr_lpcloud": (cmr_collections, cmr_items),
 }
 
 
@@ -29,7 +36,7 @@ class SyntheticSource:
 
     @cached_property
     def _files(self) -> dict[str, FileEntry]:
-        return catalog.advertised_files()
+        return advertised_files()
 
     def describe(self) -> dict[str, str]:
         return {"kind": "synthetic", "version": SNAPSHOT_VERSION}
