@@ -53,15 +53,15 @@ def main() -> None:
     parser.add_argument("--jp2-10m", action="store_true", help="also time a 10 m JPEG 2000")
     args = parser.parse_args()
 
-    specs = {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
+    specs = {(s.item_id, s.asset_key): s for s in advertised_files().values()}
     if args.item:
         todo = [key for key in specs if key[0] == args.item]
     else:
         todo = list(ONE_OF_EACH) + ([(S2_ITEM, "red-jp2")] if args.jp2_10m else [])
-    todo.sort(key=lambda key: specs[key]["kind"] == "s2-jp2")  # after the COGs they copy
+    todo.sort(key=lambda key: specs[key].kind == "s2-jp2")  # after the COGs they copy
 
     # Fields that are built once per process (tile) or once per scene, timed on their own.
-    first = specs[todo[0]]["scene"]
+    first = specs[todo[0]].scene
     tile = assets.S2_TILE if todo[0][0].startswith("S2") else assets.HLS_TILE
     _timed(f"coarse tile fields ({tile.name}, once)", lambda: assets.base_fields(tile))
     _timed("coarse scene fields (once per scene)", lambda: assets._fields(first))
@@ -71,10 +71,10 @@ def main() -> None:
         cache = Path(tmp)
         for key in todo:
             spec = specs[key]
-            if spec["kind"] == "s2-jp2":
+            if spec.kind == "s2-jp2":
                 assets.ensure(assets.cog_twin(spec), cache)  # timed on its own row, if listed
-            shape = "x".join(map(str, spec["shape"])) if spec["shape"] else "-"
-            total += _timed(f"{key[1]} [{spec['kind']}, {shape}]",
+            shape = "x".join(map(str, spec.shape)) if spec.shape else "-"
+            total += _timed(f"{key[1]} [{spec.kind}, {shape}]",
                             lambda spec=spec: assets.ensure(spec, cache))  # fmt: skip
             size = assets.cache_path(spec, cache).stat().st_size
             print(f"{'':<42} {size / 2**20:7.1f} MB")

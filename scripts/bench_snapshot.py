@@ -56,7 +56,7 @@ def timed_build(*args: str) -> tuple[float, float]:
 
 def estimate_before(specs: list[dict]) -> tuple[float, int]:
     """Seconds the sequential build took to render ``specs``, and how many files that covers."""
-    kinds = Counter((s["kind"], (s["shape"] or (0,))[0]) for s in specs)
+    kinds = Counter((s.kind, (s.shape or (0,))[0]) for s in specs)
     known = {k: n for k, n in kinds.items() if k in BEFORE_PER_FILE_S}
     return sum(n * BEFORE_PER_FILE_S[k] for k, n in known.items()), sum(known.values())
 

@@ -23,6 +23,7 @@ from rio_cogeo import cog_validate
 from satlesson.mirror.synthetic import assets, earth_search
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import s2_footprint
 
 CLEAR = "S2A_35SNA_20230827_0_L2A"  # after the fire, 1 % cloud
@@ -31,12 +32,12 @@ CLOUDY = "S2B_35SNA_20230703_0_L2A"  # 23 % cloud
 HLS = "HLS.L30.T18TWL.2021103T153244.v2.0"  # April: no snow, 8 % cloud
 CLIP_BOX = (560900, 3995000, 570900, 4015000)  # the lesson's clip, EPSG:32635
 
-Spec = dict[str, Any]
+Spec = FileSpec
 
 
 @pytest.fixture(scope="module")
 def specs() -> dict[tuple[str, str], Spec]:
-    return {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
+    return {(s.item_id, s.asset_key): s for s in advertised_files().values()}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,8 @@ def test_cog_on_the_advertised_grid(
     assert valid, errors
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 32635
-        assert tuple(src.transform)[:6] == pytest.approx(spec["transform"])
-        assert src.shape == tuple(spec["shape"])
+        assert tuple(src.transform)[:6] == pytest.approx(spec.transform)
+        assert src.shape == tuple(spec.shape)
         assert src.dtypes[0] == advertised["data_type"]
         assert src.nodata == 0
         assert src.profile["blockxsize"] == 1024 and src.compression.value == "DEFLATE"
@@ -95,7 +96,7 @@ def test_no_data_west_of_the_swath_edge(rendered: Callable[[str, str], Path]) ->
     for t in np.linspace(0.05, 0.95, 7):
         x = xs[1] + t * (xs[2] - xs[1])
         y = ys[1] + t * (ys[2] - ys[1])
-        row, col = rasterio.transform.rowcol(profile["transform"], x, y)
+        row, col = rasterio.transform.rowcol(profile.transform, x, y)
         assert band[row, col - 2] == 0 and band[row, : col - 2].max() == 0
         assert band[row, col + 2] > 0
     assert band[:, -1].min() > 0  # the east edge has data
@@ -197,7 +198,7 @@ def test_full_resolution_true_colour(rendered: Callable[[str, str], Path],
     assert valid, errors
     with rasterio.open(path) as src:
         assert src.count == 3 and src.dtypes == ("uint8",) * 3
-        assert src.shape == tuple(specs[(CLEAR, "visual")]["shape"]) == (10980, 10980)
+        assert src.shape == tuple(specs[(CLEAR, "visual")].shape) == (10980, 10980)
         assert src.res == (10.0, 10.0) and src.nodata == 0
         rgb = src.read(out_shape=(3, 1098, 1098))
     assert rgb[:, 600, 5].max() == 0  # west of the swath edge

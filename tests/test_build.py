@@ -72,11 +72,11 @@ def test_episode_1_renders_nothing_after_a_build(built: Path) -> None:
 
 
 def test_pool_writes_valid_files(tmp_path: Path) -> None:
-    specs = {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
+    specs = {(s.item_id, s.asset_key): s for s in advertised_files().values()}
     chosen = [specs[k] for k in [(S2, "coastal-jp2"), (S2, "wvp"), (S2, "thumbnail"),
                                  (S2, "tileinfo_metadata"), (HLS, "Fmask"), (HLS, "SZA")]]
     assert pool.render_all(chosen, tmp_path, jobs=2) == 6
-    paths = {s["asset_key"]: assets.cache_path(s, tmp_path) for s in chosen}
+    paths = {s.asset_key: assets.cache_path(s, tmp_path) for s in chosen}
     for key in ("wvp", "Fmask", "SZA"):
         valid, errors, _ = cog_validate(str(paths[key]), quiet=True)
         assert valid, (key, errors)
@@ -92,7 +92,7 @@ def test_pool_writes_valid_files(tmp_path: Path) -> None:
 
 
 def test_interrupted_build_keeps_whole_files_and_resumes(built: Path) -> None:
-    item = [s for s in advertised_files().values() if s["item_id"] == HLS]
+    item = [s for s in advertised_files().values() if s.item_id == HLS]
     folder = assets.cache_path(item[0], built / "assets").parent
     cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--item", HLS,
            "--state-dir", str(built)]

@@ -15,6 +15,7 @@ from shapely.geometry import Point, shape
 from satlesson.mirror.synthetic import cmr, earth_search, published, sentinel2
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import all_s2_scenes
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import HLS_SCENES, S2_SCENES
 
 REAL_ID = "S2A_35SNA_20230827_0_L2A"
@@ -91,7 +92,7 @@ def hls_items() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def files() -> dict[str, dict[str, Any]]:
+def files() -> dict[str, FileSpec]:
     return advertised_files()
 
 
@@ -547,7 +548,7 @@ def test_calls_return_independent_copies() -> None:
 def test_advertised_files_cover_every_asset(
     s2_items: list[dict[str, Any]],
     hls_items: list[dict[str, Any]],
-    files: dict[str, dict[str, Any]],
+    files: dict[str, FileSpec],
 ) -> None:
     c1_items = [i for i in earth_search.earth_search_items() if i["collection"] != "sentinel-2-l2a"]
     items = s2_items + c1_items + hls_items + earth_search.dem_items()
@@ -557,21 +558,21 @@ def test_advertised_files_cover_every_asset(
     assert sorted(files) == sorted([*hrefs, truth_url])
     c1 = 23 * len(S2_SCENES)  # Collection 1 holds the lesson's scenes
     assert len(files) == 35 * len(all_s2_scenes()) + c1 + 17 * len(HLS_SCENES) + 3 + 1
-    keys = {"kind", "item_id", "asset_key", "scene", "shape", "transform", "epsg", "protected"}
     for entry in files.values():
+        assert isinstance(entry, FileSpec)
         # Only HLS bands carry a dtype: the generator needs it for the angle bands.
-        # Collection 1's files also carry the +1000 they store (dn_offset).
-        extra = {"dtype"} if entry["kind"] == "hls-band" else set()
-        if "c1-l2a" in entry.get("item_id", "") or "_T35SNA_" in str(entry["item_id"]):
-            extra = {"dn_offset"}
-        assert set(entry) == keys | extra, entry["kind"]
+        assert (entry.dtype is not None) is (entry.kind == "hls-band"), entry
+        # Only Collection 1's files store the +1000 (dn_offset).
+        assert entry.dn_offset == (1000 if "_T35SNA_" in entry.item_id else 0), entry
+        raster = entry.shape is not None
+        assert (entry.transform is not None) is raster and (entry.epsg is not None) is raster
 
 
 def test_advertised_file_entries(
-    s2_items: list[dict[str, Any]], files: dict[str, dict[str, Any]]
+    s2_items: list[dict[str, Any]], files: dict[str, FileSpec]
 ) -> None:
     assets = by_id(s2_items, REAL_ID)["assets"]
-    kinds = {key: files[a["href"]]["kind"] for key, a in assets.items()}
+    kinds = {key: files[a["href"]].kind for key, a in assets.items()}
     assert kinds["red"] == kinds["aot"] == kinds["wvp"] == "s2-band"
     assert kinds["visual"] == "s2-tci"
     assert kinds["scl"] == "s2-scl"
@@ -581,21 +582,21 @@ def test_advertised_file_entries(
     assert {kinds[k] for k in ASSET_KEYS if k.endswith("-jp2")} == {"s2-jp2"}
 
     red = files[assets["red"]["href"]]
-    assert red["scene"].id == REAL_ID and red["item_id"] == REAL_ID
-    assert red["shape"] == (10980, 10980)
-    assert red["transform"] == (10, 0, 499980, 0, -10, 4100040)
-    assert red["epsg"] == 32635 and red["protected"] is False
-    assert files[assets["visual"]["href"]]["shape"] == (10980, 10980)
-    assert files[assets["scl"]["href"]]["shape"] == (5490, 5490)
-    assert files[assets["thumbnail"]["href"]]["shape"] is None
+    assert red.scene.id == REAL_ID and red.item_id == REAL_ID
+    assert red.shape == (10980, 10980)
+    assert red.transform == (10, 0, 499980, 0, -10, 4100040)
+    assert red.epsg == 32635 and red.protected is False
+    assert files[assets["visual"]["href"]].shape == (10980, 10980)
+    assert files[assets["scl"]["href"]].shape == (5490, 5490)
+    assert files[assets["thumbnail"]["href"]].shape is None
 
-    hls = [f for f in files.values() if f["kind"].startswith("hls")]
-    assert {f["kind"] for f in hls} == {"hls-band", "hls-browse", "hls-metadata"}
+    hls = [f for f in files.values() if f.kind.startswith("hls")]
+    assert {f.kind for f in hls} == {"hls-band", "hls-browse", "hls-metadata"}
     for f in hls:
-        assert f["protected"] is (f["kind"] == "hls-band")
-        if f["kind"] == "hls-band":
-            assert f["shape"] == (3660, 3660)
-            assert f["transform"] == (30, 0, 499980, 0, -30, 4600020)
-            assert f["epsg"] == 32618
+        assert f.protected is (f.kind == "hls-band")
+        if f.kind == "hls-band":
+            assert f.shape == (3660, 3660)
+            assert f.transform == (30, 0, 499980, 0, -30, 4600020)
+            assert f.epsg == 32618
             expected = {"Fmask": "uint8", "SZA": "uint16", "VZA": "uint16"}
-            assert f["dtype"] == expected.get(f["asset_key"], "int16"), f["asset_key"]
+            assert f.dtype == expected.get(f.asset_key, "int16"), f.asset_key

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ import requests
 
 from satlesson.mirror.synthetic import assets, sentinel2, truth
 from satlesson.mirror.synthetic.advertised import advertised_files
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import S2_SCENES
 
 BEFORE, AFTER = truth.BEFORE, truth.AFTER
@@ -28,15 +29,13 @@ MASKED = (0, 3, 6, 8, 9, 10)  # no data, shadow, water, clouds, cirrus: what a l
 
 
 @functools.cache
-def _specs() -> dict[tuple[str, str], dict[str, Any]]:
-    return {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
+def _specs() -> dict[tuple[str, str], FileSpec]:
+    return {(s.item_id, s.asset_key): s for s in advertised_files().values()}
 
 
-def _grid_spec(item: str, key: str, res: int) -> dict[str, Any]:
-    spec = dict(_specs()[(item, key)])
-    spec["shape"] = (109800 // res, 109800 // res)
-    spec["transform"] = (res, 0, 499980, 0, -res, 4100040)
-    return spec
+def _grid_spec(item: str, key: str, res: int) -> FileSpec:
+    return replace(_specs()[(item, key)], shape=(109800 // res, 109800 // res),
+                   transform=(res, 0, 499980, 0, -res, 4100040))
 
 
 def _strips(item: str, key: str, res: int) -> Iterator[tuple[int, int, np.ndarray]]:

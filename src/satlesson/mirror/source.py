@@ -21,8 +21,16 @@ from typing import Any, Protocol
 
 from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
-FileEntry = dict[str, Any]  # at least "protected": bool; the rest is the source's own
 Answer = dict[str, Any]  # "status", "content_type", "body" (upstream's JSON text)
+
+
+class FileEntry(Protocol):
+    """One file a source has; the server reads only this, the rest is the source's own."""
+
+    @property
+    def protected(self) -> bool:
+        """Served only with the (demo) Earthdata login."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -149,17 +149,17 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
     state_dir = state_dir or default_state_dir()
     advertised = advertised_files()
     if item_ids:
-        unknown = sorted(set(item_ids) - {s["item_id"] for s in advertised.values()})
+        unknown = sorted(set(item_ids) - {s.item_id for s in advertised.values()})
         if unknown:
             raise MirrorError(f"This snapshot has no item {unknown[0]}.")
-        specs = [s for s in advertised.values() if s["item_id"] in item_ids]
+        specs = [s for s in advertised.values() if s.item_id in item_ids]
         what = "files of " + ", ".join(item_ids)
     elif everything:
         # The archive's hundreds of scenes stay metadata until someone reads one of them.
         from satlesson.mirror.synthetic.archive import archive_scenes
 
         archive = set(archive_scenes())
-        specs = [s for s in advertised.values() if s["scene"] not in archive]
+        specs = [s for s in advertised.values() if s.scene not in archive]
         what = "every file of the lesson's scenes"
     else:
         specs, what = episode_files.specs(advertised), "the files the episodes read"

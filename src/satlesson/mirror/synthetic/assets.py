@@ -33,7 +33,7 @@ import tempfile
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from scipy import ndimage
 from satlesson.mirror.synthetic import dem
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_ORIGIN,
@@ -67,7 +68,6 @@ from satlesson.mirror.synthetic.scenes import (
 from satlesson.mirror.synthetic.sentinel2 import s2_properties
 
 F32 = NDArray[np.float32]
-Spec = dict[str, Any]
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CELL = 60.0  # coarse grid, metres
@@ -606,11 +606,11 @@ class Grid:
         return round(CELL / self.res)
 
 
-def _grid(spec: Spec) -> Grid:
-    rows, cols = spec["shape"]
-    a, _, c, _, e, f = spec["transform"]
+def _grid(spec: FileSpec) -> Grid:
+    rows, cols = spec.shape
+    a, _, c, _, e, f = spec.transform
     if rows != cols or a != -e:
-        raise ValueError(f"{spec['asset_key']}: only square grids are generated")
+        raise ValueError(f"{spec.asset_key}: only square grids are generated")
     return Grid(int(rows), float(a))
 
 
@@ -669,12 +669,12 @@ def _dn(values: F32, add: float, lo: float, hi: float, dtype: type) -> NDArray[A
     return np.clip(values, lo, hi, out=values).astype(dtype)
 
 
-def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
+def _s2_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
     """(r0, r1, array[count, rows, cols]) for an S2 raster asset, no-data applied."""
-    scene: S2Scene = spec["scene"]
+    scene: S2Scene = spec.scene
     grid = _grid(spec)
     tile, b, sf = _fields(scene)
-    what = S2_KEY_TO_BAND[spec["asset_key"].removesuffix("-jp2")]
+    what = S2_KEY_TO_BAND[spec.asset_key.removesuffix("-jp2")]
     valid_from = _valid_from(tile, s2_footprint(scene), grid)
 
     def blank(a: NDArray[Any], r0: int) -> NDArray[Any]:
@@ -687,7 +687,7 @@ def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
         # reflectance (Element 84 removed ESA's +1000 and clipped below zero, so dark sea
         # reads 0, the no-data value), although raster:bands still say offset -0.1;
         # sentinel-2-c1-l2a keeps the +1000 (dn_offset), so dark sea stays valid.
-        add = np.float32(spec.get("dn_offset", 0))
+        add = np.float32(spec.dn_offset)
         for r0, r1, refl in reflectance_strips(scene, what, grid):
             # Rounded before the offset is added, so both collections hold the same counts.
             dn = np.floor(refl + np.float32(0.5), out=refl) + add
@@ -735,7 +735,7 @@ def _s2_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
             scl[cloud > t.high] = 9
             yield r0, r1, blank(scl[None], r0)
     else:
-        raise ValueError(f"no generator for S2 asset {spec['asset_key']!r}")
+        raise ValueError(f"no generator for S2 asset {spec.asset_key!r}")
 
 
 @dataclass(frozen=True)
@@ -793,11 +793,11 @@ HLS_THERMAL = ("B10", "B11")
 HLS_ANGLES = ("SAA", "SZA", "VAA", "VZA")
 
 
-def _hls_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
-    scene: HLSScene = spec["scene"]
+def _hls_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
+    scene: HLSScene = spec.scene
     grid = _grid(spec)
     tile, b, sf = _fields(scene)
-    key = spec["asset_key"]
+    key = spec.asset_key
     up = Upsampler(grid.k, grid.n)
     if key in HLS_REFLECTIVE:
         for r0, r1, refl in reflectance_strips(scene, key, grid):
@@ -840,7 +840,7 @@ def _hls_strips(spec: Spec) -> Iterator[tuple[int, int, NDArray[Any]]]:
         else:  # VAA: looking back west-south-west at the sensor, as a signed angle
             plane = 102.0 + 0.8 * rows[:, None] - 0.3 * cols[None, :]
         full = np.broadcast_to(plane * 100, (grid.n, grid.n))
-        dtype = np.dtype(spec.get("dtype") or "int16")
+        dtype = np.dtype(spec.dtype or "int16")
         yield 0, grid.n, np.rint(full).astype(dtype)[None]
     else:
         raise ValueError(f"no generator for HLS asset {key!r}")
@@ -866,7 +866,7 @@ def overview_factors(n: int, blocksize: int) -> list[int]:
     return factors
 
 
-def _write_raster(spec: Spec, dest: Path, strips: Iterator[tuple[int, int, NDArray[Any]]],
+def _write_raster(spec: FileSpec, dest: Path, strips: Iterator[tuple[int, int, NDArray[Any]]],
                   *, nodata: float | None, tags: dict[str, str],
                   band_tags: dict[str, str] | None = None, blocksize: int = 1024,
                   resampling: str = "AVERAGE") -> None:  # fmt: skip
@@ -875,13 +875,13 @@ def _write_raster(spec: Spec, dest: Path, strips: Iterator[tuple[int, int, NDArr
     Building the overviews on the uncompressed copy and letting the COG driver reuse them is
     ~40 % faster than letting the COG driver compute them through its temporary file.
     """
-    rows, cols = spec["shape"]
+    rows, cols = spec.shape
     first = next(strips)
     count, dtype = first[2].shape[0], first[2].dtype
     staging = f"/vsimem/satlesson-{uuid.uuid4().hex}.tif"  # the name never reaches the output
     profile: dict[str, Any] = {
         "driver": "GTiff", "width": cols, "height": rows, "count": count, "dtype": dtype,
-        "crs": f"EPSG:{spec['epsg']}", "transform": Affine(*spec["transform"]),
+        "crs": f"EPSG:{spec.epsg}", "transform": Affine(*spec.transform),
         "tiled": True, "blockxsize": blocksize, "blockysize": blocksize,
         "nodata": nodata, "interleave": "pixel" if count > 1 else "band",
     }  # fmt: skip
@@ -910,9 +910,9 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-def _render_s2_raster(spec: Spec, dest: Path) -> None:
-    classes = spec["asset_key"].startswith("scl")  # class codes must not be averaged
-    if spec["kind"] == "c1-snow":  # no probability anywhere: nothing to mask either
+def _render_s2_raster(spec: FileSpec, dest: Path) -> None:
+    classes = spec.asset_key.startswith("scl")  # class codes must not be averaged
+    if spec.kind == "c1-snow":  # no probability anywhere: nothing to mask either
         _write_raster(spec, dest, _s2_strips(spec), nodata=None, tags={},
                       resampling="NEAREST")  # fmt: skip
         return
@@ -938,16 +938,16 @@ def _write_jp2(cog: Path, dest: Path) -> None:
 
 
 @functools.cache
-def _advertised() -> dict[tuple[str, str], Spec]:
-    return {(s["item_id"], s["asset_key"]): s for s in advertised_files().values()}
+def _advertised() -> dict[tuple[str, str], FileSpec]:
+    return {(s.item_id, s.asset_key): s for s in advertised_files().values()}
 
 
-def cog_twin(spec: Spec) -> Spec:
+def cog_twin(spec: FileSpec) -> FileSpec:
     """The COG asset a JPEG 2000 asset is a copy of (same item, key without ``-jp2``)."""
-    return _advertised()[(spec["item_id"], spec["asset_key"].removesuffix("-jp2"))]
+    return _advertised()[(spec.item_id, spec.asset_key.removesuffix("-jp2"))]
 
 
-def _render_jp2(spec: Spec, dest: Path) -> None:
+def _render_jp2(spec: FileSpec, dest: Path) -> None:
     """A JPEG 2000 twin outside the cache (``ensure`` reuses the cached COG instead)."""
     with tempfile.TemporaryDirectory(prefix="satlesson-jp2-") as tmp:
         cog = Path(tmp) / "twin.tif"
@@ -955,8 +955,8 @@ def _render_jp2(spec: Spec, dest: Path) -> None:
         _write_jp2(cog, dest)
 
 
-def _render_hls_band(spec: Spec, dest: Path) -> None:
-    key = spec["asset_key"]
+def _render_hls_band(spec: FileSpec, dest: Path) -> None:
+    key = spec.asset_key
     if key in HLS_REFLECTIVE:
         nodata: float = -9999
         band_tags = {"scale_factor": "0.0001", "add_offset": "0", "_FillValue": "-9999"}
@@ -967,11 +967,11 @@ def _render_hls_band(spec: Spec, dest: Path) -> None:
     elif key == "Fmask":
         nodata, band_tags = 255, {"_FillValue": "255"}
     else:
-        nodata = 40000 if spec.get("dtype") == "uint16" else -9999
+        nodata = 40000 if spec.dtype == "uint16" else -9999
         band_tags = {"scale_factor": "0.01", "add_offset": "0", "units": "degree",
                      "_FillValue": str(nodata)}  # fmt: skip
     band_tags["long_name"] = key
-    tags = {"ACCODE": "Lasrc; Lasrc", "SENSING_TIME": spec["scene"].datetime}
+    tags = {"ACCODE": "Lasrc; Lasrc", "SENSING_TIME": spec.scene.datetime}
     _write_raster(
         spec,
         dest,
@@ -998,12 +998,12 @@ def _preview(scene: S2Scene | HLSScene, size: int, bands: tuple[str, str, str],
     return Image.fromarray(rgb, "RGB").resize((size, size), Image.Resampling.BOX)
 
 
-def _render_preview_cog(spec: Spec, dest: Path) -> None:
-    scene: S2Scene = spec["scene"]
+def _render_preview_cog(spec: FileSpec, dest: Path) -> None:
+    scene: S2Scene = spec.scene
     rgb = np.asarray(_preview(scene, 343, ("B04", "B03", "B02"), 4.0)).transpose(2, 0, 1)
     x0, y1 = S2_ORIGIN
-    preview = dict(spec, shape=(343, 343), transform=(320.0, 0, x0, 0, -320.0, y1),
-                   epsg=S2_EPSG)  # fmt: skip
+    preview = replace(spec, shape=(343, 343), transform=(320.0, 0, x0, 0, -320.0, y1),
+                      epsg=S2_EPSG)  # fmt: skip
     _write_raster(preview, dest, iter([(0, 343, np.ascontiguousarray(rgb))]), nodata=0,
                   tags={}, blocksize=512)  # fmt: skip
 
@@ -1188,8 +1188,8 @@ def _hls_metadata_xml(scene: HLSScene) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _renderer(spec: Spec) -> Callable[[Path], None]:
-    kind, scene = spec["kind"], spec["scene"]
+def _renderer(spec: FileSpec) -> Callable[[Path], None]:
+    kind, scene = spec.kind, spec.scene
     if kind in ("s2-band", "s2-tci", "s2-scl", "c1-cloud", "c1-snow"):
         return lambda p: _render_s2_raster(spec, p)
     if kind == "c1-preview":  # L2A_PVI: the true-colour preview, 343 px of 320 m, as a COG
@@ -1230,9 +1230,9 @@ _SUFFIX = {
 }  # fmt: skip
 
 
-def render(spec: Spec, dest: Path) -> None:
+def render(spec: FileSpec, dest: Path) -> None:
     """Write the file for one advertised asset to ``dest``, atomically."""
-    _write_atomically(Path(dest), _SUFFIX[spec["kind"]], _renderer(spec))
+    _write_atomically(Path(dest), _SUFFIX[spec.kind], _renderer(spec))
 
 
 def _write_atomically(dest: Path, suffix: str, write: Callable[[Path], None]) -> None:
@@ -1249,13 +1249,13 @@ def _write_atomically(dest: Path, suffix: str, write: Callable[[Path], None]) ->
         tmp.unlink(missing_ok=True)
 
 
-def cache_path(spec: Spec, cache_dir: Path) -> Path:
+def cache_path(spec: FileSpec, cache_dir: Path) -> Path:
     """Where :func:`ensure` keeps a file: keyed on the snapshot version, item and asset."""
-    name = spec["asset_key"] + _SUFFIX[spec["kind"]]
-    return Path(cache_dir) / SNAPSHOT_VERSION / spec["item_id"] / name
+    name = spec.asset_key + _SUFFIX[spec.kind]
+    return Path(cache_dir) / SNAPSHOT_VERSION / spec.item_id / name
 
 
-def ensure(spec: Spec, cache_dir: Path) -> Path:
+def ensure(spec: FileSpec, cache_dir: Path) -> Path:
     """The cached file for ``spec``, rendered on first use.
 
     A per-file ``flock`` serializes renderers of the same file across threads and processes
@@ -1266,7 +1266,7 @@ def ensure(spec: Spec, cache_dir: Path) -> Path:
     dest = cache_path(spec, cache_dir)
     if dest.exists():
         return dest
-    cog = ensure(cog_twin(spec), cache_dir) if spec["kind"] == "s2-jp2" else None
+    cog = ensure(cog_twin(spec), cache_dir) if spec.kind == "s2-jp2" else None
     dest.parent.mkdir(parents=True, exist_ok=True)
     lock = dest.with_name(f".{dest.name}.lock")
     with open(lock, "a") as handle, _flocked(handle.fileno()):

@@ -13,6 +13,7 @@ from functools import cache
 
 from pyproj import Transformer
 
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_EXTENT_M,
@@ -225,40 +226,23 @@ def cmr_collections() -> list[Json]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _hls_file_entry(scene: HLSScene, key: str) -> Json:
-    shape, transform = _hls_grid()
+def _hls_file_spec(scene: HLSScene, key: str) -> FileSpec:
     if key in _HLS_BANDS:
-        return {
-            "kind": "hls-band",
-            "item_id": scene.id,
-            "asset_key": key,
-            "scene": scene,
-            "shape": tuple(shape),
-            "transform": tuple(transform),
-            "epsg": HLS_EPSG,
-            "dtype": _HLS_DTYPES[key],
-            "protected": True,
-        }
-    return {
-        "kind": "hls-browse" if key == "browse" else "hls-metadata",
-        "item_id": scene.id,
-        "asset_key": key,
-        "scene": scene,
-        "shape": None,
-        "transform": None,
-        "epsg": None,
-        # The browse JPEG is in the public bucket and CMR metadata needs no login.
-        "protected": False,
-    }
+        shape, transform = _hls_grid()
+        return FileSpec("hls-band", scene.id, key, scene, shape=(shape[0], shape[1]),
+                        transform=tuple(transform), epsg=HLS_EPSG, protected=True,
+                        dtype=_HLS_DTYPES[key])  # fmt: skip
+    # The browse JPEG is in the public bucket and CMR metadata needs no login.
+    return FileSpec("hls-browse" if key == "browse" else "hls-metadata", scene.id, key, scene,
+                    shape=None, transform=None, epsg=None, protected=False)  # fmt: skip
 
 
-
-def cmr_files() -> dict[str, Json]:
+def cmr_files() -> dict[str, FileSpec]:
     """Every HLS href, with what the generator needs."""
-    files: dict[str, Json] = {}
+    files: dict[str, FileSpec] = {}
     hls_by_id = {scene.id: scene for scene in HLS_SCENES}
     for item in cmr_items():
         hls = hls_by_id[item["id"]]
         for key, asset in item["assets"].items():
-            files[asset["href"]] = _hls_file_entry(hls, key)
+            files[asset["href"]] = _hls_file_spec(hls, key)
     return files

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 
+from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.scenes import S2_EPSG, S2_SCENES, S2Scene, s2_footprint
 from satlesson.mirror.synthetic.sentinel2 import (
     footprint_centre,
@@ -211,23 +212,23 @@ def c1_collection(base: Json) -> Json:
     return out
 
 
-_KINDS = {"visual": "s2-tci", "scl": "s2-scl", "cloud": "c1-cloud", "snow": "c1-snow",
-          "preview": "c1-preview", "thumbnail": "s2-thumbnail",
-          "granule_metadata": "s2-granule-xml", "tileinfo_metadata": "s2-tileinfo-json",
-          "product_metadata": "c1-product-xml"}  # fmt: skip
+_KINDS: dict[str, Kind] = {
+    "visual": "s2-tci", "scl": "s2-scl", "cloud": "c1-cloud", "snow": "c1-snow",
+    "preview": "c1-preview", "thumbnail": "s2-thumbnail", "granule_metadata": "s2-granule-xml",
+    "tileinfo_metadata": "s2-tileinfo-json", "product_metadata": "c1-product-xml",
+}  # fmt: skip
 
 
-def c1_files() -> dict[str, Json]:
+def c1_files() -> dict[str, FileSpec]:
     """Every Collection 1 href, with what the generator needs (see advertised.py)."""
-    files: dict[str, Json] = {}
+    files: dict[str, FileSpec] = {}
     for scene, item in zip(S2_SCENES, c1_items(), strict=True):
         for key, asset in item["assets"].items():
             raster = "proj:shape" in asset
-            files[asset["href"]] = {
-                "kind": _KINDS.get(key, "s2-band"), "item_id": item["id"], "asset_key": key,
-                "scene": scene, "shape": tuple(asset["proj:shape"]) if raster else None,
-                "transform": tuple(asset["proj:transform"]) if raster else None,
-                "epsg": S2_EPSG if raster else None, "protected": False,
-                "dn_offset": C1_DN_OFFSET,
-            }  # fmt: skip
+            files[asset["href"]] = FileSpec(
+                _KINDS.get(key, "s2-band"), item["id"], key, scene,
+                shape=tuple(asset["proj:shape"]) if raster else None,
+                transform=tuple(asset["proj:transform"]) if raster else None,
+                epsg=S2_EPSG if raster else None, protected=False, dn_offset=C1_DN_OFFSET,
+            )  # fmt: skip
     return files

@@ -12,6 +12,7 @@ from __future__ import annotations
 from satlesson.mirror.synthetic import dem
 from satlesson.mirror.synthetic.archive import all_s2_scenes
 from satlesson.mirror.synthetic.collection1 import c1_collection, c1_items
+from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.published import published_item
 from satlesson.mirror.synthetic.scenes import S2_EPSG, S2Scene, s2_footprint
 from satlesson.mirror.synthetic.sentinel2 import (
@@ -509,49 +510,37 @@ def earth_search_collections() -> list[Json]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _s2_file_entry(scene: S2Scene, key: str, asset: Json) -> Json:
-    if key.endswith("-jp2"):
-        kind = "s2-jp2"
-    else:
-        kind = {
-            "visual": "s2-tci",
-            "scl": "s2-scl",
-            "thumbnail": "s2-thumbnail",
-            "granule_metadata": "s2-granule-xml",
-            "tileinfo_metadata": "s2-tileinfo-json",
-        }.get(key, "s2-band")
+_S2_KINDS: dict[str, Kind] = {
+    "visual": "s2-tci", "scl": "s2-scl", "thumbnail": "s2-thumbnail",
+    "granule_metadata": "s2-granule-xml", "tileinfo_metadata": "s2-tileinfo-json",
+}  # fmt: skip
+
+
+def _s2_file_spec(scene: S2Scene, key: str, asset: Json) -> FileSpec:
+    kind: Kind = "s2-jp2" if key.endswith("-jp2") else _S2_KINDS.get(key, "s2-band")
     raster = "proj:shape" in asset
-    return {
-        "kind": kind,
-        "item_id": scene.id,
-        "asset_key": key,
-        "scene": scene,
-        "shape": tuple(asset["proj:shape"]) if raster else None,
-        "transform": tuple(asset["proj:transform"]) if raster else None,
-        "epsg": S2_EPSG if raster else None,
-        "protected": False,
-    }
+    return FileSpec(kind, scene.id, key, scene,
+                    shape=tuple(asset["proj:shape"]) if raster else None,
+                    transform=tuple(asset["proj:transform"]) if raster else None,
+                    epsg=S2_EPSG if raster else None, protected=False)  # fmt: skip
 
 
-
-
-def l2a_files() -> dict[str, Json]:
+def l2a_files() -> dict[str, FileSpec]:
     """Every ``sentinel-2-l2a`` href, with what the generator needs."""
-    files: dict[str, Json] = {}
+    files: dict[str, FileSpec] = {}
     for s2 in all_s2_scenes():  # the assets alone: an item's properties are not needed here
         for key in S2_ASSET_KEYS:
             asset = _s2_asset(s2, key)
-            files[asset["href"]] = _s2_file_entry(s2, key, asset)
+            files[asset["href"]] = _s2_file_spec(s2, key, asset)
     return files
 
 
-def dem_files() -> dict[str, Json]:
+def dem_files() -> dict[str, FileSpec]:
     """Every ``cop-dem-glo-30`` href; a tile's ``scene`` is its (lat, lon) south-west corner."""
     return {
-        dem_href(lat, lon): {
-            "kind": "dem", "item_id": dem.tile_id(lat, lon), "asset_key": "data",
-            "scene": (lat, lon), "shape": (dem.SIZE, dem.SIZE),
-            "transform": dem.tile_transform(lat, lon), "epsg": 4326, "protected": False,
-        }  # fmt: skip
+        dem_href(lat, lon): FileSpec("dem", dem.tile_id(lat, lon), "data", (lat, lon),
+                                     shape=(dem.SIZE, dem.SIZE),
+                                     transform=dem.tile_transform(lat, lon), epsg=4326,
+                                     protected=False)  # fmt: skip
         for lat, lon in dem.TILES
     }

@@ -16,13 +16,11 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
 from satlesson.mirror.synthetic import assets
-
-Spec = dict[str, Any]
+from satlesson.mirror.synthetic.filespec import FileSpec
 
 _busy = False  # in a worker: a render is under way, so Ctrl-C should stop it
 _stop: multiprocessing.synchronize.Event | None = None  # set by the parent: start nothing new
@@ -43,7 +41,7 @@ def _init_worker(stop: multiprocessing.synchronize.Event) -> None:
     signal.signal(signal.SIGINT, _interrupt)
 
 
-def _render(spec: Spec, cache_dir: Path) -> bool:
+def _render(spec: FileSpec, cache_dir: Path) -> bool:
     """Make one file in a worker; False if Ctrl-C stopped it (nothing of it is left behind)."""
     global _busy
     _busy = True  # before the check: a Ctrl-C sent after the parent set _stop still lands
@@ -62,19 +60,19 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _order(specs: Sequence[Spec]) -> list[Spec]:
+def _order(specs: Sequence[FileSpec]) -> list[FileSpec]:
     """Item by item, so a worker's per-scene fields stay cached; within an item the biggest
     files first and the JPEG 2000 twins after the COGs they are made from."""
-    items = {item: i for i, item in enumerate(dict.fromkeys(s["item_id"] for s in specs))}
+    items = {item: i for i, item in enumerate(dict.fromkeys(s.item_id for s in specs))}
 
-    def key(spec: Spec) -> tuple[int, bool, int]:
-        rows, cols = spec["shape"] or (0, 0)
-        return items[spec["item_id"]], spec["kind"] == "s2-jp2", -rows * cols
+    def key(spec: FileSpec) -> tuple[int, bool, int]:
+        rows, cols = spec.shape or (0, 0)
+        return items[spec.item_id], spec.kind == "s2-jp2", -rows * cols
 
     return sorted(specs, key=key)
 
 
-def render_all(specs: Sequence[Spec], cache_dir: Path, jobs: int | None = None,
+def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = None,
                desc: str = "asset files") -> int:  # fmt: skip
     """Make every file of ``specs`` missing from ``cache_dir``; return how many were made.
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from satlesson.mirror.source import UPSTREAM_APIS, Api, FileEntry
+from satlesson.mirror.source import UPSTREAM_APIS, Api
 from satlesson.mirror.synthetic import assets
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.cmr import cmr_collections, cmr_items
@@ -15,6 +15,7 @@ from satlesson.mirror.synthetic.earth_search import (
     earth_search_collections,
     earth_search_items,
 )
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 
@@ -35,23 +36,23 @@ class SyntheticSource:
                                            for api in UPSTREAM_APIS)
 
     @cached_property
-    def _files(self) -> dict[str, FileEntry]:
+    def _files(self) -> dict[str, FileSpec]:
         return advertised_files()
 
     def describe(self) -> dict[str, str]:
         return {"kind": "synthetic", "version": SNAPSHOT_VERSION}
 
-    def file(self, url: str) -> FileEntry | None:
+    def file(self, url: str) -> FileSpec | None:
         return self._files.get(url)
 
     def urls(self) -> Iterable[str]:
         return self._files.keys()
 
-    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
+    def ready_path(self, entry: FileSpec, cache_dir: Path) -> Path | None:
         path = assets.cache_path(entry, cache_dir)
         return path if path.exists() else None
 
-    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
+    def produce(self, entry: FileSpec, cache_dir: Path) -> Path:
         return assets.ensure(entry, cache_dir)
 
     def missing(self, host: str, path: str) -> str:
