@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from satlesson.mirror.synthetic import assets
+from satlesson.mirror.synthetic import model, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 
 S2_ITEM = "S2A_35SNA_20230827_0_L2A"
@@ -62,9 +62,9 @@ def main() -> None:
 
     # Fields that are built once per process (tile) or once per scene, timed on their own.
     first = specs[todo[0]].scene
-    tile = assets.S2_TILE if todo[0][0].startswith("S2") else assets.HLS_TILE
-    _timed(f"coarse tile fields ({tile.name}, once)", lambda: assets.base_fields(tile))
-    _timed("coarse scene fields (once per scene)", lambda: assets._fields(first))
+    tile = model.S2_TILE if todo[0][0].startswith("S2") else model.HLS_TILE
+    _timed(f"coarse tile fields ({tile.name}, once)", lambda: model.base_fields(tile))
+    _timed("coarse scene fields (once per scene)", lambda: model.fields(first))
 
     total = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,11 +72,11 @@ def main() -> None:
         for key in todo:
             spec = specs[key]
             if spec.kind == "s2-jp2":
-                assets.ensure(assets.cog_twin(spec), cache)  # timed on its own row, if listed
+                render.ensure(render.cog_twin(spec), cache)  # timed on its own row, if listed
             shape = "x".join(map(str, spec.shape)) if spec.shape else "-"
             total += _timed(f"{key[1]} [{spec.kind}, {shape}]",
-                            lambda spec=spec: assets.ensure(spec, cache))  # fmt: skip
-            size = assets.cache_path(spec, cache).stat().st_size
+                            lambda spec=spec: render.ensure(spec, cache))  # fmt: skip
+            size = render.cache_path(spec, cache).stat().st_size
             print(f"{'':<42} {size / 2**20:7.1f} MB")
     print(f"total rendering: {total:.1f} s for {len(todo)} files; peak RSS {_peak_mb()} MB")
 

@@ -20,7 +20,7 @@ from PIL import Image
 from rasterio.warp import transform as warp_transform
 from rio_cogeo import cog_validate
 
-from satlesson.mirror.synthetic import assets, earth_search
+from satlesson.mirror.synthetic import earth_search, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.filespec import FileSpec
@@ -46,7 +46,7 @@ def rendered(specs: dict[tuple[str, str], Spec],
     folder = tmp_path_factory.mktemp("assets")
 
     def get(item: str, key: str) -> Path:
-        return assets.ensure(specs[(item, key)], folder)
+        return render.ensure(specs[(item, key)], folder)
 
     return get
 
@@ -96,7 +96,7 @@ def test_no_data_west_of_the_swath_edge(rendered: Callable[[str, str], Path]) ->
     for t in np.linspace(0.05, 0.95, 7):
         x = xs[1] + t * (xs[2] - xs[1])
         y = ys[1] + t * (ys[2] - ys[1])
-        row, col = rasterio.transform.rowcol(profile.transform, x, y)
+        row, col = rasterio.transform.rowcol(profile["transform"], x, y)
         assert band[row, col - 2] == 0 and band[row, : col - 2].max() == 0
         assert band[row, col + 2] > 0
     assert band[:, -1].min() > 0  # the east edge has data
@@ -118,8 +118,8 @@ def test_same_bytes_every_build(specs: dict[tuple[str, str], Spec], tmp_path: Pa
     for key in ("coastal", "coastal-jp2", "thumbnail", "granule_metadata", "tileinfo_metadata"):
         spec = specs[(CLEAR, key)]
         first, second = tmp_path / f"a-{key}", tmp_path / f"b-{key}"
-        assets.render(spec, first)
-        assets.render(spec, second)
+        render.render(spec, first)
+        render.render(spec, second)
         assert first.read_bytes() == second.read_bytes(), key
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
@@ -164,19 +164,19 @@ def test_concurrent_ensure_renders_once(specs: dict[tuple[str, str], Spec], tmp_
                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     spec = specs[(CLOUDY, "coastal")]
     calls: list[Path] = []
-    real_render = assets.render
+    real_render = render.render
 
     def counting_render(spec: Spec, dest: Path) -> None:
         calls.append(dest)
         real_render(spec, dest)
 
-    monkeypatch.setattr(assets, "render", counting_render)
+    monkeypatch.setattr(render, "render", counting_render)
     start = threading.Barrier(2)
     results: list[Path] = []
 
     def worker() -> None:
         start.wait()
-        results.append(assets.ensure(spec, tmp_path))
+        results.append(render.ensure(spec, tmp_path))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for t in threads:

@@ -22,7 +22,7 @@ from rio_cogeo.cogeo import cog_validate
 from satlesson.mirror import episode_files
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
-from satlesson.mirror.synthetic import assets, pool
+from satlesson.mirror.synthetic import pool, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,12 +76,12 @@ def test_pool_writes_valid_files(tmp_path: Path) -> None:
     chosen = [specs[k] for k in [(S2, "coastal-jp2"), (S2, "wvp"), (S2, "thumbnail"),
                                  (S2, "tileinfo_metadata"), (HLS, "Fmask"), (HLS, "SZA")]]
     assert pool.render_all(chosen, tmp_path, jobs=2) == 6
-    paths = {s.asset_key: assets.cache_path(s, tmp_path) for s in chosen}
+    paths = {s.asset_key: render.cache_path(s, tmp_path) for s in chosen}
     for key in ("wvp", "Fmask", "SZA"):
         valid, errors, _ = cog_validate(str(paths[key]), quiet=True)
         assert valid, (key, errors)
     # The JPEG 2000 twin was made from its COG, which is cached too, and holds the same values.
-    coastal = assets.cache_path(specs[(S2, "coastal")], tmp_path)
+    coastal = render.cache_path(specs[(S2, "coastal")], tmp_path)
     with rasterio.open(paths["coastal-jp2"]) as jp2, rasterio.open(coastal) as cog:
         assert jp2.driver == "JP2OpenJPEG" and jp2.crs == cog.crs
         assert jp2.transform == cog.transform and jp2.shape == cog.shape == (1830, 1830)
@@ -93,7 +93,7 @@ def test_pool_writes_valid_files(tmp_path: Path) -> None:
 
 def test_interrupted_build_keeps_whole_files_and_resumes(built: Path) -> None:
     item = [s for s in advertised_files().values() if s.item_id == HLS]
-    folder = assets.cache_path(item[0], built / "assets").parent
+    folder = render.cache_path(item[0], built / "assets").parent
     cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--item", HLS,
            "--state-dir", str(built)]
     # Its own session, like a terminal's foreground job: Ctrl-C reaches it and its workers.

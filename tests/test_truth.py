@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import requests
 
-from satlesson.mirror.synthetic import assets, sentinel2, truth
+from satlesson.mirror.synthetic import model, pixels, sentinel2, truth
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import S2_SCENES
@@ -40,7 +40,7 @@ def _grid_spec(item: str, key: str, res: int) -> FileSpec:
 
 def _strips(item: str, key: str, res: int) -> Iterator[tuple[int, int, np.ndarray]]:
     """Rendered DN strips of one asset on a ``res`` metre grid."""
-    return assets._s2_strips(_grid_spec(item, key, res))
+    return pixels.s2_strips(_grid_spec(item, key, res))
 
 
 @functools.cache
@@ -67,7 +67,7 @@ def nbr(item: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def covers() -> dict[str, np.ndarray]:
     """60 m cells of one land cover, clear in both scenes (by their SCL)."""
-    tile, b, _ = assets._fields(SCENES[AFTER])
+    tile, b, _ = model.fields(SCENES[AFTER])
     clear = ~np.isin(band60(BEFORE, "scl"), MASKED) & ~np.isin(band60(AFTER, "scl"), MASKED)
     land = (b.land > 0.99) & clear
     scar = b.scar_order <= 1
@@ -131,7 +131,7 @@ def test_scl_agrees_with_the_bands(item: str) -> None:
 
 
 def test_shadows_fall_away_from_the_sun() -> None:
-    _, _, sf = assets._fields(SCENES[CLOUDY])
+    _, _, sf = model.fields(SCENES[CLOUDY])
     azimuth = sentinel2.s2_properties(SCENES[CLOUDY])["view:sun_azimuth"]
     # The shift that best lays the clouds on their shadows points away from the sun.
     best = max(((dr, dc) for dr in range(-30, 31, 3) for dc in range(-30, 31, 3)),

@@ -1,6 +1,6 @@
 """Render many asset files at once, one worker process per core, with a progress bar.
 
-Each file goes through :func:`assets.ensure`, whose per-file lock and temp-file-and-rename keep
+Each file goes through :func:`render.ensure`, whose per-file lock and temp-file-and-rename keep
 a running mirror and this pool from rendering the same file twice or serving half of one.
 Ctrl-C stops the workers mid-file: the interrupted render removes its temp file, so what is in
 the cache is complete, and the next run renders only what is missing.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from satlesson.mirror.synthetic import assets
+from satlesson.mirror.synthetic import render
 from satlesson.mirror.synthetic.filespec import FileSpec
 
 _busy = False  # in a worker: a render is under way, so Ctrl-C should stop it
@@ -48,7 +48,7 @@ def _render(spec: FileSpec, cache_dir: Path) -> bool:
     try:
         if _stop is not None and _stop.is_set():
             return False
-        assets.ensure(spec, cache_dir)
+        render.ensure(spec, cache_dir)
         return True
     except KeyboardInterrupt:
         return False
@@ -78,7 +78,7 @@ def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = No
 
     Raises KeyboardInterrupt after stopping the workers when interrupted.
     """
-    todo = _order([s for s in specs if not assets.cache_path(s, cache_dir).exists()])
+    todo = _order([s for s in specs if not render.cache_path(s, cache_dir).exists()])
     bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc=desc, unit="file")
     if not todo:
         bar.close()

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from satlesson.mirror.source import UPSTREAM_APIS, Api
-from satlesson.mirror.synthetic import assets
+from satlesson.mirror.synthetic import render
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.cmr import cmr_collections, cmr_items
 from satlesson.mirror.synthetic.earth_search import (
@@ -49,11 +49,11 @@ class SyntheticSource:
         return self._files.keys()
 
     def ready_path(self, entry: FileSpec, cache_dir: Path) -> Path | None:
-        path = assets.cache_path(entry, cache_dir)
+        path = render.cache_path(entry, cache_dir)
         return path if path.exists() else None
 
     def produce(self, entry: FileSpec, cache_dir: Path) -> Path:
-        return assets.ensure(entry, cache_dir)
+        return render.ensure(entry, cache_dir)
 
     def missing(self, host: str, path: str) -> str:
         return f"No file at /{host}/{path} in this mirror's snapshot."
