@@ -21,7 +21,8 @@ from shapely.geometry import Point
 from satlesson.mirror import routing
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
-from satlesson.mirror.synthetic import catalog
+from satlesson.mirror.synthetic import earth_search
+from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.urls import EARTH_SEARCH_API
 
 POINT = Point(27.95, 36.20)
@@ -34,10 +35,10 @@ def timed(what, *args, **kwargs):  # noqa: ANN001, ANN201 - a bench helper
 
 
 def main() -> None:
-    items, seconds = timed(catalog.earth_search_items)
+    items, seconds = timed(earth_search.earth_search_items)
     size = len(json.dumps(items)) / 1e6
     print(f"catalog: {len(items)} Earth Search items, {size:.1f} MB of JSON, {seconds:.1f} s")
-    _, seconds = timed(catalog.advertised_files)
+    _, seconds = timed(advertised_files)
     print(f"advertised files table: {seconds:.1f} s")
     with tempfile.TemporaryDirectory(prefix="satlesson-bench-") as state:
         rows = []

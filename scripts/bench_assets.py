@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic import model, render
+from satlesson.mirror.synthetic.advertised import advertised_files
 
 S2_ITEM = "S2A_35SNA_20230827_0_L2A"
 HLS_ITEM = "HLS.L30.T18TWL.2021039T153324.v2.0"
@@ -52,30 +53,30 @@ def main() -> None:
     parser.add_argument("--jp2-10m", action="store_true", help="also time a 10 m JPEG 2000")
     args = parser.parse_args()
 
-    specs = {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    specs = {(s.item_id, s.asset_key): s for s in advertised_files().values()}
     if args.item:
         todo = [key for key in specs if key[0] == args.item]
     else:
         todo = list(ONE_OF_EACH) + ([(S2_ITEM, "red-jp2")] if args.jp2_10m else [])
-    todo.sort(key=lambda key: specs[key]["kind"] == "s2-jp2")  # after the COGs they copy
+    todo.sort(key=lambda key: specs[key].kind == "s2-jp2")  # after the COGs they copy
 
     # Fields that are built once per process (tile) or once per scene, timed on their own.
-    first = specs[todo[0]]["scene"]
-    tile = assets.S2_TILE if todo[0][0].startswith("S2") else assets.HLS_TILE
-    _timed(f"coarse tile fields ({tile.name}, once)", lambda: assets.base_fields(tile))
-    _timed("coarse scene fields (once per scene)", lambda: assets._fields(first))
+    first = specs[todo[0]].scene
+    tile = model.S2_TILE if todo[0][0].startswith("S2") else model.HLS_TILE
+    _timed(f"coarse tile fields ({tile.name}, once)", lambda: model.base_fields(tile))
+    _timed("coarse scene fields (once per scene)", lambda: model.fields(first))
 
     total = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
         for key in todo:
             spec = specs[key]
-            if spec["kind"] == "s2-jp2":
-                assets.ensure(assets.cog_twin(spec), cache)  # timed on its own row, if listed
-            shape = "x".join(map(str, spec["shape"])) if spec["shape"] else "-"
-            total += _timed(f"{key[1]} [{spec['kind']}, {shape}]",
-                            lambda spec=spec: assets.ensure(spec, cache))  # fmt: skip
-            size = assets.cache_path(spec, cache).stat().st_size
+            if spec.kind == "s2-jp2":
+                render.ensure(render.cog_twin(spec), cache)  # timed on its own row, if listed
+            shape = "x".join(map(str, spec.shape)) if spec.shape else "-"
+            total += _timed(f"{key[1]} [{spec.kind}, {shape}]",
+                            lambda spec=spec: render.ensure(spec, cache))  # fmt: skip
+            size = render.cache_path(spec, cache).stat().st_size
             print(f"{'':<42} {size / 2**20:7.1f} MB")
     print(f"total rendering: {total:.1f} s for {len(todo)} files; peak RSS {_peak_mb()} MB")
 

@@ -22,7 +22,8 @@ import time
 from collections import Counter
 
 from satlesson.mirror import episode_files
-from satlesson.mirror.synthetic import catalog, pool
+from satlesson.mirror.synthetic import pool
+from satlesson.mirror.synthetic.advertised import advertised_files
 
 # CPU seconds per file by (kind, rows) of the sequential build with the JPEG 2000 twins
 # rendered from scratch (lossless, no BYPASS), measured with scripts/bench_assets.py
@@ -55,7 +56,7 @@ def timed_build(*args: str) -> tuple[float, float]:
 
 def estimate_before(specs: list[dict]) -> tuple[float, int]:
     """Seconds the sequential build took to render ``specs``, and how many files that covers."""
-    kinds = Counter((s["kind"], (s["shape"] or (0,))[0]) for s in specs)
+    kinds = Counter((s.kind, (s.shape or (0,))[0]) for s in specs)
     known = {k: n for k, n in kinds.items() if k in BEFORE_PER_FILE_S}
     return sum(n * BEFORE_PER_FILE_S[k] for k, n in known.items()), sum(known.values())
 
@@ -64,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-all", action="store_true", help="skip the every-file build")
     args = parser.parse_args()
-    advertised = catalog.advertised_files()
+    advertised = advertised_files()
     episodes = len(episode_files.specs(advertised))
     jobs = pool.default_jobs()
     rows = []

@@ -20,7 +20,7 @@ from satlesson.lesson.blocks import EPISODES_DIR
 from satlesson.mirror import episode_files
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
-from satlesson.mirror.synthetic import catalog
+from satlesson.mirror.synthetic.advertised import advertised_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def main() -> None:
                         help="the mirror's state folder (default: ./.mirror)")
     args = parser.parse_args()
     state = (args.state_dir or service.default_state_dir()).resolve()
-    advertised = catalog.advertised_files()
+    advertised = advertised_files()
     record = episode_files.load() if episode_files.RECORD.exists() else {}
     log = state / "requests.log"
     with service.running(free_port(), state) as base:

@@ -5,7 +5,7 @@ The input is an ItemCollection saved from the live Earth Search v1 API: the elev
 ``sentinel-2-l2a`` scenes over Rhodes in July-August 2023, as a learner of the original
 Carpentries lesson saved them (public on GitHub as Ridima28/geospatial-python, August 2026).
 Only the per-item facts are kept (extension list, footprint, bbox, properties, in upstream's
-key order); links and assets follow one pattern that ``catalog.py`` writes for every item.
+key order); links and assets follow one pattern that ``earth_search.py`` writes for every item.
 
     .venv/bin/python scripts/transcribe_earth_search.py PATH/TO/rhodes_sentinel-2.json
 """

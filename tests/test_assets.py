@@ -20,8 +20,10 @@ from PIL import Image
 from rasterio.warp import transform as warp_transform
 from rio_cogeo import cog_validate
 
-from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.synthetic import earth_search, render
+from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import s2_footprint
 
 CLEAR = "S2A_35SNA_20230827_0_L2A"  # after the fire, 1 % cloud
@@ -30,12 +32,12 @@ CLOUDY = "S2B_35SNA_20230703_0_L2A"  # 23 % cloud
 HLS = "HLS.L30.T18TWL.2021103T153244.v2.0"  # April: no snow, 8 % cloud
 CLIP_BOX = (560900, 3995000, 570900, 4015000)  # the lesson's clip, EPSG:32635
 
-Spec = dict[str, Any]
+Spec = FileSpec
 
 
 @pytest.fixture(scope="module")
 def specs() -> dict[tuple[str, str], Spec]:
-    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    return {(s.item_id, s.asset_key): s for s in advertised_files().values()}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def rendered(specs: dict[tuple[str, str], Spec],
     folder = tmp_path_factory.mktemp("assets")
 
     def get(item: str, key: str) -> Path:
-        return assets.ensure(specs[(item, key)], folder)
+        return render.ensure(specs[(item, key)], folder)
 
     return get
 
@@ -59,15 +61,15 @@ def test_cog_on_the_advertised_grid(
     rendered: Callable[[str, str], Path], specs: dict[tuple[str, str], Spec], key: str
 ) -> None:
     spec = specs[(CLEAR, key)]
-    item = next(i for i in catalog.earth_search_items() if i["id"] == CLEAR)
+    item = next(i for i in earth_search.earth_search_items() if i["id"] == CLEAR)
     advertised = item["assets"][key]["raster:bands"][0]
     path = rendered(CLEAR, key)
     valid, errors, _ = cog_validate(str(path), quiet=True)
     assert valid, errors
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 32635
-        assert tuple(src.transform)[:6] == pytest.approx(spec["transform"])
-        assert src.shape == tuple(spec["shape"])
+        assert tuple(src.transform)[:6] == pytest.approx(spec.transform)
+        assert src.shape == tuple(spec.shape)
         assert src.dtypes[0] == advertised["data_type"]
         assert src.nodata == 0
         assert src.profile["blockxsize"] == 1024 and src.compression.value == "DEFLATE"
@@ -116,8 +118,8 @@ def test_same_bytes_every_build(specs: dict[tuple[str, str], Spec], tmp_path: Pa
     for key in ("coastal", "coastal-jp2", "thumbnail", "granule_metadata", "tileinfo_metadata"):
         spec = specs[(CLEAR, key)]
         first, second = tmp_path / f"a-{key}", tmp_path / f"b-{key}"
-        assets.render(spec, first)
-        assets.render(spec, second)
+        render.render(spec, first)
+        render.render(spec, second)
         assert first.read_bytes() == second.read_bytes(), key
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
@@ -162,19 +164,19 @@ def test_concurrent_ensure_renders_once(specs: dict[tuple[str, str], Spec], tmp_
                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     spec = specs[(CLOUDY, "coastal")]
     calls: list[Path] = []
-    real_render = assets.render
+    real_render = render.render
 
     def counting_render(spec: Spec, dest: Path) -> None:
         calls.append(dest)
         real_render(spec, dest)
 
-    monkeypatch.setattr(assets, "render", counting_render)
+    monkeypatch.setattr(render, "render", counting_render)
     start = threading.Barrier(2)
     results: list[Path] = []
 
     def worker() -> None:
         start.wait()
-        results.append(assets.ensure(spec, tmp_path))
+        results.append(render.ensure(spec, tmp_path))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for t in threads:
@@ -196,7 +198,7 @@ def test_full_resolution_true_colour(rendered: Callable[[str, str], Path],
     assert valid, errors
     with rasterio.open(path) as src:
         assert src.count == 3 and src.dtypes == ("uint8",) * 3
-        assert src.shape == tuple(specs[(CLEAR, "visual")]["shape"]) == (10980, 10980)
+        assert src.shape == tuple(specs[(CLEAR, "visual")].shape) == (10980, 10980)
         assert src.res == (10.0, 10.0) and src.nodata == 0
         rgb = src.read(out_shape=(3, 1098, 1098))
     assert rgb[:, 600, 5].max() == 0  # west of the swath edge

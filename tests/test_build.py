@@ -22,7 +22,8 @@ from rio_cogeo.cogeo import cog_validate
 from satlesson.mirror import episode_files
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
-from satlesson.mirror.synthetic import assets, catalog, pool
+from satlesson.mirror.synthetic import pool, render
+from satlesson.mirror.synthetic.advertised import advertised_files
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODE_1 = ROOT / "episodes" / "01-access-satellite-imagery.md"
@@ -59,7 +60,7 @@ def test_every_episode_has_its_files_recorded() -> None:
 @pytest.mark.slow
 def test_episode_1_renders_nothing_after_a_build(built: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in _files(built)}
-    advertised = catalog.advertised_files()
+    advertised = advertised_files()
     assert len(before) >= len(episode_files.specs(advertised))
     with service.running(free_port(), built) as base:
         episode_files.run_episode(EPISODE_1, base, built)
@@ -71,16 +72,16 @@ def test_episode_1_renders_nothing_after_a_build(built: Path) -> None:
 
 
 def test_pool_writes_valid_files(tmp_path: Path) -> None:
-    specs = {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+    specs = {(s.item_id, s.asset_key): s for s in advertised_files().values()}
     chosen = [specs[k] for k in [(S2, "coastal-jp2"), (S2, "wvp"), (S2, "thumbnail"),
                                  (S2, "tileinfo_metadata"), (HLS, "Fmask"), (HLS, "SZA")]]
     assert pool.render_all(chosen, tmp_path, jobs=2) == 6
-    paths = {s["asset_key"]: assets.cache_path(s, tmp_path) for s in chosen}
+    paths = {s.asset_key: render.cache_path(s, tmp_path) for s in chosen}
     for key in ("wvp", "Fmask", "SZA"):
         valid, errors, _ = cog_validate(str(paths[key]), quiet=True)
         assert valid, (key, errors)
     # The JPEG 2000 twin was made from its COG, which is cached too, and holds the same values.
-    coastal = assets.cache_path(specs[(S2, "coastal")], tmp_path)
+    coastal = render.cache_path(specs[(S2, "coastal")], tmp_path)
     with rasterio.open(paths["coastal-jp2"]) as jp2, rasterio.open(coastal) as cog:
         assert jp2.driver == "JP2OpenJPEG" and jp2.crs == cog.crs
         assert jp2.transform == cog.transform and jp2.shape == cog.shape == (1830, 1830)
@@ -91,8 +92,8 @@ def test_pool_writes_valid_files(tmp_path: Path) -> None:
 
 
 def test_interrupted_build_keeps_whole_files_and_resumes(built: Path) -> None:
-    item = [s for s in catalog.advertised_files().values() if s["item_id"] == HLS]
-    folder = assets.cache_path(item[0], built / "assets").parent
+    item = [s for s in advertised_files().values() if s.item_id == HLS]
+    folder = render.cache_path(item[0], built / "assets").parent
     cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--item", HLS,
            "--state-dir", str(built)]
     # Its own session, like a terminal's foreground job: Ctrl-C reaches it and its workers.

@@ -12,8 +12,10 @@ import pystac
 import pytest
 from shapely.geometry import Point, shape
 
-from satlesson.mirror.synthetic import catalog, published
+from satlesson.mirror.synthetic import cmr, earth_search, published, sentinel2
+from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import all_s2_scenes
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import HLS_SCENES, S2_SCENES
 
 REAL_ID = "S2A_35SNA_20230827_0_L2A"
@@ -81,17 +83,17 @@ NEW_YORK = Point(-73.97, 40.78)
 
 @pytest.fixture(scope="module")
 def s2_items() -> list[dict[str, Any]]:
-    return [i for i in catalog.earth_search_items() if i["collection"] == "sentinel-2-l2a"]
+    return [i for i in earth_search.earth_search_items() if i["collection"] == "sentinel-2-l2a"]
 
 
 @pytest.fixture(scope="module")
 def hls_items() -> list[dict[str, Any]]:
-    return catalog.cmr_items()
+    return cmr.cmr_items()
 
 
 @pytest.fixture(scope="module")
-def files() -> dict[str, dict[str, Any]]:
-    return catalog.advertised_files()
+def files() -> dict[str, FileSpec]:
+    return advertised_files()
 
 
 def by_id(items: list[dict[str, Any]], item_id: str) -> dict[str, Any]:
@@ -111,7 +113,7 @@ def in_range(item: dict[str, Any], start: str, end: str) -> bool:
 
 
 def test_earth_search_collection_ids_in_order() -> None:
-    ids = [c["id"] for c in catalog.earth_search_collections()]
+    ids = [c["id"] for c in earth_search.earth_search_collections()]
     assert ids == [
         "cop-dem-glo-30",
         "naip",
@@ -125,7 +127,7 @@ def test_earth_search_collection_ids_in_order() -> None:
 
 
 def test_collections_load_in_pystac() -> None:
-    for data in catalog.earth_search_collections() + catalog.cmr_collections():
+    for data in earth_search.earth_search_collections() + cmr.cmr_collections():
         collection = pystac.Collection.from_dict(copy.deepcopy(data))
         assert collection.id == data["id"]
         assert collection.title and collection.description and collection.license
@@ -133,7 +135,7 @@ def test_collections_load_in_pystac() -> None:
 
 
 def test_sentinel_2_l2a_collection_starts_with_the_mission() -> None:
-    l2a = by_id(catalog.earth_search_collections(), "sentinel-2-l2a")
+    l2a = by_id(earth_search.earth_search_collections(), "sentinel-2-l2a")
     assert l2a["title"] == "Sentinel-2 Level 2A"
     assert l2a["extent"]["temporal"]["interval"] == [["2015-06-27T10:25:31.456000Z", None]]
 
@@ -255,7 +257,7 @@ def test_derivation_reproduces_the_real_items(item_id: str) -> None:
     """What the mirror invents for other scenes is calibrated on all eleven real ones."""
     scene = next(s for s in S2_SCENES if s.id == item_id)
     real = published.published_item(item_id)["properties"]
-    derived = catalog._derived_s2_properties(scene)
+    derived = sentinel2._derived_s2_properties(scene)
     for key in ("earthsearch:s3_path", "grid:code", "datetime", "platform"):
         assert derived[key] == real[key]
     assert derived["s2:datatake_id"].split("_")[2] == real["s2:datatake_id"].split("_")[2]
@@ -404,7 +406,7 @@ def test_item_links(s2_items: list[dict[str, Any]]) -> None:
 
 
 def test_cmr_collections() -> None:
-    collections = {c["id"]: c for c in catalog.cmr_collections()}
+    collections = {c["id"]: c for c in cmr.cmr_collections()}
     assert {"HLSL30.v2.0", "HLSS30.v2.0"} <= set(collections)
     assert collections["HLSL30.v2.0"]["title"] == (
         "HLS Landsat Operational Land Imager Surface Reflectance and TOA Brightness Daily "
@@ -505,10 +507,10 @@ def test_core_schema_validation_offline(
     # The archive's items come from the same code as the lesson's: every 20th of them will do.
     lesson = {s.id for s in S2_SCENES}
     sample = [d for n, d in enumerate(s2_items) if d["id"] in lesson or n % 20 == 0]
-    c1 = [i for i in catalog.earth_search_items() if i["collection"] == "sentinel-2-c1-l2a"]
-    for data in sample + c1 + hls_items + catalog.dem_items():
+    c1 = [i for i in earth_search.earth_search_items() if i["collection"] == "sentinel-2-c1-l2a"]
+    for data in sample + c1 + hls_items + earth_search.dem_items():
         assert errors(item_schema, data) == [], data["id"]
-    collections = catalog.earth_search_collections() + catalog.cmr_collections()
+    collections = earth_search.earth_search_collections() + cmr.cmr_collections()
     for data in collections:
         assert errors(collection_schema, data) == [], data["id"]
     broken = copy.deepcopy(s2_items[0])
@@ -520,11 +522,11 @@ def test_output_is_deterministic_json() -> None:
     def dump() -> str:
         return json.dumps(
             [
-                catalog.earth_search_collections(),
-                catalog.earth_search_items(),
-                catalog.cmr_collections(),
-                catalog.cmr_items(),
-                sorted(catalog.advertised_files()),
+                earth_search.earth_search_collections(),
+                earth_search.earth_search_items(),
+                cmr.cmr_collections(),
+                cmr.cmr_items(),
+                sorted(advertised_files()),
             ],
             sort_keys=False,
         )
@@ -533,11 +535,11 @@ def test_output_is_deterministic_json() -> None:
 
 
 def test_calls_return_independent_copies() -> None:
-    first = catalog.earth_search_items()
+    first = earth_search.earth_search_items()
     first[0]["properties"]["eo:cloud_cover"] = 99
     by_id(first, REAL_ID)["properties"]["instruments"].append("x")
-    assert catalog.earth_search_items()[0]["properties"]["eo:cloud_cover"] != 99
-    assert by_id(catalog.earth_search_items(), REAL_ID)["properties"] == REAL_PROPERTIES
+    assert earth_search.earth_search_items()[0]["properties"]["eo:cloud_cover"] != 99
+    assert by_id(earth_search.earth_search_items(), REAL_ID)["properties"] == REAL_PROPERTIES
 
 
 # --- Advertised files ---------------------------------------------------------------------------
@@ -546,31 +548,31 @@ def test_calls_return_independent_copies() -> None:
 def test_advertised_files_cover_every_asset(
     s2_items: list[dict[str, Any]],
     hls_items: list[dict[str, Any]],
-    files: dict[str, dict[str, Any]],
+    files: dict[str, FileSpec],
 ) -> None:
-    c1_items = [i for i in catalog.earth_search_items() if i["collection"] != "sentinel-2-l2a"]
-    items = s2_items + c1_items + hls_items + catalog.dem_items()
+    c1_items = [i for i in earth_search.earth_search_items() if i["collection"] != "sentinel-2-l2a"]
+    items = s2_items + c1_items + hls_items + earth_search.dem_items()
     hrefs = [a["href"] for i in items for a in i["assets"].values()]
     assert len(hrefs) == len(set(hrefs))
     truth_url = "https://satlesson.invalid/truth/rhodes-2023-burn-scar.json"
     assert sorted(files) == sorted([*hrefs, truth_url])
     c1 = 23 * len(S2_SCENES)  # Collection 1 holds the lesson's scenes
     assert len(files) == 35 * len(all_s2_scenes()) + c1 + 17 * len(HLS_SCENES) + 3 + 1
-    keys = {"kind", "item_id", "asset_key", "scene", "shape", "transform", "epsg", "protected"}
     for entry in files.values():
+        assert isinstance(entry, FileSpec)
         # Only HLS bands carry a dtype: the generator needs it for the angle bands.
-        # Collection 1's files also carry the +1000 they store (dn_offset).
-        extra = {"dtype"} if entry["kind"] == "hls-band" else set()
-        if "c1-l2a" in entry.get("item_id", "") or "_T35SNA_" in str(entry["item_id"]):
-            extra = {"dn_offset"}
-        assert set(entry) == keys | extra, entry["kind"]
+        assert (entry.dtype is not None) is (entry.kind == "hls-band"), entry
+        # Only Collection 1's files store the +1000 (dn_offset).
+        assert entry.dn_offset == (1000 if "_T35SNA_" in entry.item_id else 0), entry
+        raster = entry.shape is not None
+        assert (entry.transform is not None) is raster and (entry.epsg is not None) is raster
 
 
 def test_advertised_file_entries(
-    s2_items: list[dict[str, Any]], files: dict[str, dict[str, Any]]
+    s2_items: list[dict[str, Any]], files: dict[str, FileSpec]
 ) -> None:
     assets = by_id(s2_items, REAL_ID)["assets"]
-    kinds = {key: files[a["href"]]["kind"] for key, a in assets.items()}
+    kinds = {key: files[a["href"]].kind for key, a in assets.items()}
     assert kinds["red"] == kinds["aot"] == kinds["wvp"] == "s2-band"
     assert kinds["visual"] == "s2-tci"
     assert kinds["scl"] == "s2-scl"
@@ -580,21 +582,21 @@ def test_advertised_file_entries(
     assert {kinds[k] for k in ASSET_KEYS if k.endswith("-jp2")} == {"s2-jp2"}
 
     red = files[assets["red"]["href"]]
-    assert red["scene"].id == REAL_ID and red["item_id"] == REAL_ID
-    assert red["shape"] == (10980, 10980)
-    assert red["transform"] == (10, 0, 499980, 0, -10, 4100040)
-    assert red["epsg"] == 32635 and red["protected"] is False
-    assert files[assets["visual"]["href"]]["shape"] == (10980, 10980)
-    assert files[assets["scl"]["href"]]["shape"] == (5490, 5490)
-    assert files[assets["thumbnail"]["href"]]["shape"] is None
+    assert red.scene.id == REAL_ID and red.item_id == REAL_ID
+    assert red.shape == (10980, 10980)
+    assert red.transform == (10, 0, 499980, 0, -10, 4100040)
+    assert red.epsg == 32635 and red.protected is False
+    assert files[assets["visual"]["href"]].shape == (10980, 10980)
+    assert files[assets["scl"]["href"]].shape == (5490, 5490)
+    assert files[assets["thumbnail"]["href"]].shape is None
 
-    hls = [f for f in files.values() if f["kind"].startswith("hls")]
-    assert {f["kind"] for f in hls} == {"hls-band", "hls-browse", "hls-metadata"}
+    hls = [f for f in files.values() if f.kind.startswith("hls")]
+    assert {f.kind for f in hls} == {"hls-band", "hls-browse", "hls-metadata"}
     for f in hls:
-        assert f["protected"] is (f["kind"] == "hls-band")
-        if f["kind"] == "hls-band":
-            assert f["shape"] == (3660, 3660)
-            assert f["transform"] == (30, 0, 499980, 0, -30, 4600020)
-            assert f["epsg"] == 32618
+        assert f.protected is (f.kind == "hls-band")
+        if f.kind == "hls-band":
+            assert f.shape == (3660, 3660)
+            assert f.transform == (30, 0, 499980, 0, -30, 4600020)
+            assert f.epsg == 32618
             expected = {"Fmask": "uint8", "SZA": "uint16", "VZA": "uint16"}
-            assert f["dtype"] == expected.get(f["asset_key"], "int16"), f["asset_key"]
+            assert f.dtype == expected.get(f.asset_key, "int16"), f.asset_key

@@ -10,7 +10,7 @@ from pystac import Item
 from pystac_client import Client
 from rio_cogeo.cogeo import cog_validate
 
-from satlesson.mirror.synthetic import catalog, dem
+from satlesson.mirror.synthetic import dem, earth_search
 from satlesson.mirror.urls import EARTH_SEARCH_API
 
 RHODES_BBOX = (27.68, 35.87, 28.25, 36.46)
@@ -18,7 +18,7 @@ MAIN_TILE = "Copernicus_DSM_COG_10_N36_00_E027_00_DEM"
 
 
 def test_items_are_shaped_like_earth_search() -> None:
-    items = {i["id"]: i for i in catalog.dem_items()}
+    items = {i["id"]: i for i in earth_search.dem_items()}
     assert MAIN_TILE in items
     item = Item.from_dict(items[MAIN_TILE])
     assert item.collection_id == "cop-dem-glo-30"

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import requests
 
-from satlesson.mirror.synthetic import assets, catalog, truth
+from satlesson.mirror.synthetic import model, pixels, sentinel2, truth
+from satlesson.mirror.synthetic.advertised import advertised_files
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import S2_SCENES
 
 BEFORE, AFTER = truth.BEFORE, truth.AFTER
@@ -27,20 +29,18 @@ MASKED = (0, 3, 6, 8, 9, 10)  # no data, shadow, water, clouds, cirrus: what a l
 
 
 @functools.cache
-def _specs() -> dict[tuple[str, str], dict[str, Any]]:
-    return {(s["item_id"], s["asset_key"]): s for s in catalog.advertised_files().values()}
+def _specs() -> dict[tuple[str, str], FileSpec]:
+    return {(s.item_id, s.asset_key): s for s in advertised_files().values()}
 
 
-def _grid_spec(item: str, key: str, res: int) -> dict[str, Any]:
-    spec = dict(_specs()[(item, key)])
-    spec["shape"] = (109800 // res, 109800 // res)
-    spec["transform"] = (res, 0, 499980, 0, -res, 4100040)
-    return spec
+def _grid_spec(item: str, key: str, res: int) -> FileSpec:
+    return replace(_specs()[(item, key)], shape=(109800 // res, 109800 // res),
+                   transform=(res, 0, 499980, 0, -res, 4100040))
 
 
 def _strips(item: str, key: str, res: int) -> Iterator[tuple[int, int, np.ndarray]]:
     """Rendered DN strips of one asset on a ``res`` metre grid."""
-    return assets._s2_strips(_grid_spec(item, key, res))
+    return pixels.s2_strips(_grid_spec(item, key, res))
 
 
 @functools.cache
@@ -67,7 +67,7 @@ def nbr(item: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def covers() -> dict[str, np.ndarray]:
     """60 m cells of one land cover, clear in both scenes (by their SCL)."""
-    tile, b, _ = assets._fields(SCENES[AFTER])
+    tile, b, _ = model.fields(SCENES[AFTER])
     clear = ~np.isin(band60(BEFORE, "scl"), MASKED) & ~np.isin(band60(AFTER, "scl"), MASKED)
     land = (b.land > 0.99) & clear
     scar = b.scar_order <= 1
@@ -131,8 +131,8 @@ def test_scl_agrees_with_the_bands(item: str) -> None:
 
 
 def test_shadows_fall_away_from_the_sun() -> None:
-    _, _, sf = assets._fields(SCENES[CLOUDY])
-    azimuth = catalog.s2_properties(SCENES[CLOUDY])["view:sun_azimuth"]
+    _, _, sf = model.fields(SCENES[CLOUDY])
+    azimuth = sentinel2.s2_properties(SCENES[CLOUDY])["view:sun_azimuth"]
     # The shift that best lays the clouds on their shadows points away from the sun.
     best = max(((dr, dc) for dr in range(-30, 31, 3) for dc in range(-30, 31, 3)),
                key=lambda s: float((np.roll(sf.cloud, s, (0, 1)) * sf.shadow).sum()))  # fmt: skip

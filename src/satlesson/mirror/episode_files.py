@@ -14,19 +14,21 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from satlesson.mirror.errors import MirrorError
+
+if TYPE_CHECKING:
+    from satlesson.mirror.synthetic.filespec import FileSpec
 
 RECORD = Path(__file__).resolve().parents[1] / "data" / "episode-files.json"
 RECORD_SCRIPT = "scripts/record_episode_files.py"
 CELL_TIMEOUT = 900  # seconds: a band not rendered yet renders on its first read
 
-Spec = dict[str, Any]
 Record = dict[str, dict[str, list[str]]]  # episode -> item id -> asset keys
 
 
-def requested(log_lines: Iterable[str], advertised: dict[str, Spec]) -> dict[str, list[str]]:
+def requested(log_lines: Iterable[str], advertised: dict[str, FileSpec]) -> dict[str, list[str]]:
     """Item id -> asset keys of the advertised files that the request log shows were served.
 
     Log paths are ``/HOST/PATH`` (the mirror's one URL rule); refused requests (a 401 without
@@ -39,7 +41,7 @@ def requested(log_lines: Iterable[str], advertised: dict[str, Spec]) -> dict[str
         entry = json.loads(line)
         spec = advertised.get("https:/" + entry["path"])
         if spec is not None and entry.get("status") in (200, 206):
-            found.setdefault(spec["item_id"], set()).add(spec["asset_key"])
+            found.setdefault(spec.item_id, set()).add(spec.asset_key)
     return {item: sorted(keys) for item, keys in sorted(found.items())}
 
 
@@ -77,12 +79,12 @@ def save(record: Record, path: Path = RECORD) -> None:
     os.replace(tmp, path)
 
 
-def specs(advertised: dict[str, Spec], record: Record | None = None) -> list[Spec]:
+def specs(advertised: dict[str, FileSpec], record: Record | None = None) -> list[FileSpec]:
     """The advertised files any episode reads, each once, in catalog order."""
     wanted = {(item, key) for files in (record or load()).values()
               for item, keys in files.items() for key in keys}  # fmt: skip
-    chosen = [s for s in advertised.values() if (s["item_id"], s["asset_key"]) in wanted]
-    missing = wanted - {(s["item_id"], s["asset_key"]) for s in chosen}
+    chosen = [s for s in advertised.values() if (s.item_id, s.asset_key) in wanted]
+    missing = wanted - {(s.item_id, s.asset_key) for s in chosen}
     if missing:
         item, key = sorted(missing)[0]
         raise MirrorError(

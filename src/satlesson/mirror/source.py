@@ -3,6 +3,7 @@
 Two sources exist side by side:
 - ``synthetic.source.SyntheticSource``: the deterministic synthetic snapshot (the default);
 - ``recorded.replay.RecordedSource``: a folder written by ``satlesson mirror record``.
+This module is only the interface and imports neither; ``sources.open_source`` picks one.
 
 The server layer (``server/database.py``, ``server/app.py``) asks a source only this:
 ``apis`` (each STAC API with its collections and items), ``describe()`` (what the mirror's
@@ -20,8 +21,16 @@ from typing import Any, Protocol
 
 from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
-FileEntry = dict[str, Any]  # at least "protected": bool; the rest is the source's own
 Answer = dict[str, Any]  # "status", "content_type", "body" (upstream's JSON text)
+
+
+class FileEntry(Protocol):
+    """One file a source has; the server reads only this, the rest is the source's own."""
+
+    @property
+    def protected(self) -> bool:
+        """Served only with the (demo) Earthdata login."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -91,14 +100,3 @@ class Source(Protocol):
     def missing(self, host: str, path: str) -> str:
         """One sentence for a 404 at ``/HOST/PATH``."""
         ...
-
-
-def open_source(snapshot: Path | None = None) -> Source:
-    """The recorded snapshot in folder ``snapshot``, or the synthetic one when None."""
-    if snapshot is None:
-        from satlesson.mirror.synthetic.source import SyntheticSource
-
-        return SyntheticSource()
-    from satlesson.mirror.recorded.replay import RecordedSource
-
-    return RecordedSource(Path(snapshot))

@@ -14,18 +14,38 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.recorded import snapshot, tiff
-from satlesson.mirror.source import UPSTREAM_APIS, Answer, Api, FileEntry
+from satlesson.mirror.source import UPSTREAM_APIS, Answer, Api
 
 
 @cache
 def _load(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """One file of the manifest (see ``recorder.py``): the mirror's ``FileEntry``."""
+
+    url: str
+    stored: str  # the file in the snapshot folder: the whole file, or the ranges read
+    size: int
+    protected: bool
+    whole: bool
+    ranges: tuple[tuple[int, int], ...] = ()
+    tiff: bool = False
+
+    @classmethod
+    def from_manifest(cls, url: str, entry: dict[str, Any]) -> RecordedFile:
+        return cls(url, entry["stored"], entry["size"], bool(entry.get("protected")),
+                   entry["whole"], tuple((lo, hi) for lo, hi in entry.get("ranges", ())),
+                   bool(entry.get("tiff")))  # fmt: skip
 
 
 class RecordedSource:
@@ -55,34 +75,34 @@ class RecordedSource:
     def describe(self) -> dict[str, str]:
         return {"kind": "recorded", "version": self.id, "recorded": self.manifest["recorded"]}
 
-    def file(self, url: str) -> FileEntry | None:
+    def file(self, url: str) -> RecordedFile | None:
         entry = self.manifest["files"].get(url)
-        return {**entry, "url": url} if entry else None
+        return RecordedFile.from_manifest(url, entry) if entry else None
 
     def urls(self) -> Iterable[str]:
         return self.manifest["files"].keys()
 
-    def _built(self, entry: FileEntry, cache_dir: Path) -> Path:
-        return cache_dir / "recorded" / self.id / entry["stored"].removesuffix(".ranges")
+    def _built(self, entry: RecordedFile, cache_dir: Path) -> Path:
+        return cache_dir / "recorded" / self.id / entry.stored.removesuffix(".ranges")
 
-    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
-        if entry["whole"]:
-            return self.folder / entry["stored"]
+    def ready_path(self, entry: RecordedFile, cache_dir: Path) -> Path | None:
+        if entry.whole:
+            return self.folder / entry.stored
         built = self._built(entry, cache_dir)
         return built if built.exists() else None
 
-    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
+    def produce(self, entry: RecordedFile, cache_dir: Path) -> Path:
         dest = self._built(entry, cache_dir)
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
         try:
-            with os.fdopen(fd, "r+b") as out, (self.folder / entry["stored"]).open("rb") as parts:
-                out.truncate(entry["size"])  # a sparse file: unread bytes take no disk space
-                have = [(lo, hi) for lo, hi in entry["ranges"]]
+            with os.fdopen(fd, "r+b") as out, (self.folder / entry.stored).open("rb") as parts:
+                out.truncate(entry.size)  # a sparse file: unread bytes take no disk space
+                have = list(entry.ranges)
                 for lo, hi in have:
                     out.seek(lo)
                     out.write(parts.read(hi - lo))
-                if entry.get("tiff"):
+                if entry.tiff:
                     _mark_absent_tiles(out, have)
             os.chmod(name, 0o644)
             os.replace(name, dest)

@@ -319,7 +319,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
         spec = source.file(f"https://{host}/{path}")
         if spec is None:
             return _error(404, "NotFound", source.missing(host, path))
-        if spec.get("protected") and not _authorized(request):
+        if spec.protected and not _authorized(request):
             return _needs_login()
         file = source.ready_path(spec, cache_dir)
         if file is None:  # only producing a file takes one of the scarce slots
@@ -334,7 +334,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
             return _error(404, "NotFound", source.missing(host, folder))
         files = (source.file(f"https://{host}/{folder}{name}") for name in names
                  if not name.endswith("/"))
-        if any(f and f.get("protected") for f in files) and not _authorized(request):
+        if any(f and f.protected for f in files) and not _authorized(request):
             return _needs_login()
         return index_page(request.url.path, names)
 

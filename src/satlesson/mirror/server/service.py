@@ -18,7 +18,8 @@ from typing import IO
 import requests
 
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.source import Source, open_source
+from satlesson.mirror.source import Source
+from satlesson.mirror.sources import open_source
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 
 STATE_ENV = "SATLESSON_MIRROR_DIR"
@@ -142,22 +143,23 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
     file of those items), rendered
     in parallel, one worker process per core unless ``jobs`` says otherwise."""
     from satlesson.mirror import episode_files
-    from satlesson.mirror.synthetic import catalog, pool
+    from satlesson.mirror.synthetic import pool
+    from satlesson.mirror.synthetic.advertised import advertised_files
 
     state_dir = state_dir or default_state_dir()
-    advertised = catalog.advertised_files()
+    advertised = advertised_files()
     if item_ids:
-        unknown = sorted(set(item_ids) - {s["item_id"] for s in advertised.values()})
+        unknown = sorted(set(item_ids) - {s.item_id for s in advertised.values()})
         if unknown:
             raise MirrorError(f"This snapshot has no item {unknown[0]}.")
-        specs = [s for s in advertised.values() if s["item_id"] in item_ids]
+        specs = [s for s in advertised.values() if s.item_id in item_ids]
         what = "files of " + ", ".join(item_ids)
     elif everything:
         # The archive's hundreds of scenes stay metadata until someone reads one of them.
         from satlesson.mirror.synthetic.archive import archive_scenes
 
         archive = set(archive_scenes())
-        specs = [s for s in advertised.values() if s["scene"] not in archive]
+        specs = [s for s in advertised.values() if s.scene not in archive]
         what = "every file of the lesson's scenes"
     else:
         specs, what = episode_files.specs(advertised), "the files the episodes read"

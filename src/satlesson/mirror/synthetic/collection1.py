@@ -15,16 +15,21 @@ the datastrip start of the scenes that are not real.
 from __future__ import annotations
 
 import random
-from typing import Any
 
-from satlesson.mirror.synthetic import catalog
+from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.scenes import S2_EPSG, S2_SCENES, S2Scene, s2_footprint
+from satlesson.mirror.synthetic.sentinel2 import (
+    footprint_centre,
+    mgrs,
+    s2_band,
+    s2_grid,
+    s2_properties,
+)
+from satlesson.mirror.synthetic.stac import COG, Json, bbox
 from satlesson.mirror.urls import E84_SENTINEL_DATA, EARTH_SEARCH_API
 
 __all__ = ["C1_COLLECTION", "C1_ASSET_KEYS", "c1_id", "c1_items", "c1_collection",
            "c1_files"]
-
-Json = dict[str, Any]
 
 C1_COLLECTION = "sentinel-2-c1-l2a"
 C1_DN_OFFSET = 1000  # ESA's BOA_ADD_OFFSET, kept in Collection 1's files
@@ -56,13 +61,13 @@ _EXTENSIONS = tuple(f"https://stac-extensions.github.io/{name}/v{version}/schema
 
 def c1_id(scene: S2Scene) -> str:
     """``S2A_T35SNA_20230827T085947_L2A``: the time is the datastrip's sensing start."""
-    datastrip = catalog.s2_properties(scene)["s2:datastrip_id"]
+    datastrip = s2_properties(scene)["s2:datastrip_id"]
     start = datastrip.split("_S")[-1].split("_")[0]  # ..._S20230827T085947_N05.09
     return f"{scene.id[:3]}_T{scene.id.split('_')[1]}_{start}_L2A"
 
 
 def _dir(scene: S2Scene) -> str:
-    zone, band, square = catalog.mgrs(scene)
+    zone, band, square = mgrs(scene)
     return f"{zone}/{band}/{square}/{scene.day.year}/{scene.day.month}/{c1_id(scene)}"
 
 
@@ -72,9 +77,9 @@ def _href(scene: S2Scene, file: str) -> str:
 
 def _properties(scene: S2Scene) -> Json:
     """The granule's properties as Collection 1 writes them, from its sentinel-2-l2a ones."""
-    p = catalog.s2_properties(scene)
+    p = s2_properties(scene)
     rng = random.Random(f"satlesson/c1/{scene.id}")
-    lon, lat = catalog.footprint_centre(scene)
+    lon, lat = footprint_centre(scene)
     dropped = {"earthsearch:s3_path", "earthsearch:boa_offset_applied", "s2:sequence",
                "s2:granule_id", "processing:software", "earthsearch:payload_id", "updated",
                "created", "datetime", "s2:reflectance_conversion_factor"}
@@ -104,10 +109,10 @@ def _properties(scene: S2Scene) -> Json:
 
 def _raster_asset(key: str, file: str, title: str, gsd: int | None) -> Json:
     assert gsd is not None
-    shape, transform = catalog.s2_grid(gsd)
+    shape, transform = s2_grid(gsd)
     asset: Json = {"title": title, "proj:shape": shape, "proj:transform": transform}
     if key in _REFLECTANCE:
-        band = catalog.s2_band(key)
+        band = s2_band(key)
         asset["eo:bands"] = [{"name": file, "common_name": band.common_name,
                               "center_wavelength": band.center_wavelength,
                               "full_width_half_max": band.fwhm}]  # fmt: skip
@@ -132,7 +137,7 @@ def _raster_asset(key: str, file: str, title: str, gsd: int | None) -> Json:
 
 
 def _assets(scene: S2Scene) -> Json:
-    cog = catalog.COG
+    cog = COG
     assets: Json = {}
     for key, file, title, gsd in _ASSETS:
         assets[key] = {"href": _href(scene, f"{file}.tif"), "type": cog,
@@ -155,7 +160,7 @@ def _item(scene: S2Scene) -> Json:
     ring = [[lon, lat] for lon, lat in s2_footprint(scene)]
     url = f"{EARTH_SEARCH_API}/collections/{C1_COLLECTION}/items/{item_id}"
     collection_url = f"{EARTH_SEARCH_API}/collections/{C1_COLLECTION}"
-    zone, band, square = catalog.mgrs(scene)
+    zone, band, square = mgrs(scene)
     day = scene.day
     return {
         "type": "Feature",
@@ -163,7 +168,7 @@ def _item(scene: S2Scene) -> Json:
         "stac_extensions": list(_EXTENSIONS),
         "id": item_id,
         "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "bbox": catalog.bbox(ring),
+        "bbox": bbox(ring),
         "properties": _properties(scene),
         "links": [
             {"rel": "self", "type": "application/geo+json", "href": url},
@@ -207,23 +212,23 @@ def c1_collection(base: Json) -> Json:
     return out
 
 
-_KINDS = {"visual": "s2-tci", "scl": "s2-scl", "cloud": "c1-cloud", "snow": "c1-snow",
-          "preview": "c1-preview", "thumbnail": "s2-thumbnail",
-          "granule_metadata": "s2-granule-xml", "tileinfo_metadata": "s2-tileinfo-json",
-          "product_metadata": "c1-product-xml"}  # fmt: skip
+_KINDS: dict[str, Kind] = {
+    "visual": "s2-tci", "scl": "s2-scl", "cloud": "c1-cloud", "snow": "c1-snow",
+    "preview": "c1-preview", "thumbnail": "s2-thumbnail", "granule_metadata": "s2-granule-xml",
+    "tileinfo_metadata": "s2-tileinfo-json", "product_metadata": "c1-product-xml",
+}  # fmt: skip
 
 
-def c1_files() -> dict[str, Json]:
-    """Every Collection 1 href, with what the generator needs (see catalog.advertised_files)."""
-    files: dict[str, Json] = {}
+def c1_files() -> dict[str, FileSpec]:
+    """Every Collection 1 href, with what the generator needs (see advertised.py)."""
+    files: dict[str, FileSpec] = {}
     for scene, item in zip(S2_SCENES, c1_items(), strict=True):
         for key, asset in item["assets"].items():
             raster = "proj:shape" in asset
-            files[asset["href"]] = {
-                "kind": _KINDS.get(key, "s2-band"), "item_id": item["id"], "asset_key": key,
-                "scene": scene, "shape": tuple(asset["proj:shape"]) if raster else None,
-                "transform": tuple(asset["proj:transform"]) if raster else None,
-                "epsg": S2_EPSG if raster else None, "protected": False,
-                "dn_offset": C1_DN_OFFSET,
-            }  # fmt: skip
+            files[asset["href"]] = FileSpec(
+                _KINDS.get(key, "s2-band"), item["id"], key, scene,
+                shape=tuple(asset["proj:shape"]) if raster else None,
+                transform=tuple(asset["proj:transform"]) if raster else None,
+                epsg=S2_EPSG if raster else None, protected=False, dn_offset=C1_DN_OFFSET,
+            )  # fmt: skip
     return files

@@ -1,6 +1,6 @@
 """Render many asset files at once, one worker process per core, with a progress bar.
 
-Each file goes through :func:`assets.ensure`, whose per-file lock and temp-file-and-rename keep
+Each file goes through :func:`render.ensure`, whose per-file lock and temp-file-and-rename keep
 a running mirror and this pool from rendering the same file twice or serving half of one.
 Ctrl-C stops the workers mid-file: the interrupted render removes its temp file, so what is in
 the cache is complete, and the next run renders only what is missing.
@@ -16,13 +16,11 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
-from satlesson.mirror.synthetic import assets
-
-Spec = dict[str, Any]
+from satlesson.mirror.synthetic import render
+from satlesson.mirror.synthetic.filespec import FileSpec
 
 _busy = False  # in a worker: a render is under way, so Ctrl-C should stop it
 _stop: multiprocessing.synchronize.Event | None = None  # set by the parent: start nothing new
@@ -43,14 +41,14 @@ def _init_worker(stop: multiprocessing.synchronize.Event) -> None:
     signal.signal(signal.SIGINT, _interrupt)
 
 
-def _render(spec: Spec, cache_dir: Path) -> bool:
+def _render(spec: FileSpec, cache_dir: Path) -> bool:
     """Make one file in a worker; False if Ctrl-C stopped it (nothing of it is left behind)."""
     global _busy
     _busy = True  # before the check: a Ctrl-C sent after the parent set _stop still lands
     try:
         if _stop is not None and _stop.is_set():
             return False
-        assets.ensure(spec, cache_dir)
+        render.ensure(spec, cache_dir)
         return True
     except KeyboardInterrupt:
         return False
@@ -62,25 +60,25 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _order(specs: Sequence[Spec]) -> list[Spec]:
+def _order(specs: Sequence[FileSpec]) -> list[FileSpec]:
     """Item by item, so a worker's per-scene fields stay cached; within an item the biggest
     files first and the JPEG 2000 twins after the COGs they are made from."""
-    items = {item: i for i, item in enumerate(dict.fromkeys(s["item_id"] for s in specs))}
+    items = {item: i for i, item in enumerate(dict.fromkeys(s.item_id for s in specs))}
 
-    def key(spec: Spec) -> tuple[int, bool, int]:
-        rows, cols = spec["shape"] or (0, 0)
-        return items[spec["item_id"]], spec["kind"] == "s2-jp2", -rows * cols
+    def key(spec: FileSpec) -> tuple[int, bool, int]:
+        rows, cols = spec.shape or (0, 0)
+        return items[spec.item_id], spec.kind == "s2-jp2", -rows * cols
 
     return sorted(specs, key=key)
 
 
-def render_all(specs: Sequence[Spec], cache_dir: Path, jobs: int | None = None,
+def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = None,
                desc: str = "asset files") -> int:  # fmt: skip
     """Make every file of ``specs`` missing from ``cache_dir``; return how many were made.
 
     Raises KeyboardInterrupt after stopping the workers when interrupted.
     """
-    todo = _order([s for s in specs if not assets.cache_path(s, cache_dir).exists()])
+    todo = _order([s for s in specs if not render.cache_path(s, cache_dir).exists()])
     bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc=desc, unit="file")
     if not todo:
         bar.close()

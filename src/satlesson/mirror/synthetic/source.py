@@ -6,19 +6,27 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from satlesson.mirror.source import UPSTREAM_APIS, Api, FileEntry
-from satlesson.mirror.synthetic import assets, catalog
+from satlesson.mirror.source import UPSTREAM_APIS, Api
+from satlesson.mirror.synthetic import render
+from satlesson.mirror.synthetic.advertised import advertised_files
+from satlesson.mirror.synthetic.cmr import cmr_collections, cmr_items
+from satlesson.mirror.synthetic.earth_search import (
+    dem_items,
+    earth_search_collections,
+    earth_search_items,
+)
+from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 
 def _earth_search_items() -> list[dict]:
     """Sentinel-2 L2A scenes, then the Copernicus DEM tiles over Rhodes."""
-    return catalog.earth_search_items() + catalog.dem_items()
+    return earth_search_items() + dem_items()
 
 
 _CONTENT = {
-    "earth_search": (catalog.earth_search_collections, _earth_search_items),
-    "cmr_lpcloud": (catalog.cmr_collections, catalog.cmr_items),
+    "earth_search": (earth_search_collections, _earth_search_items),
+    "cmr_lpcloud": (cmr_collections, cmr_items),
 }
 
 
@@ -28,24 +36,24 @@ class SyntheticSource:
                                            for api in UPSTREAM_APIS)
 
     @cached_property
-    def _files(self) -> dict[str, FileEntry]:
-        return catalog.advertised_files()
+    def _files(self) -> dict[str, FileSpec]:
+        return advertised_files()
 
     def describe(self) -> dict[str, str]:
         return {"kind": "synthetic", "version": SNAPSHOT_VERSION}
 
-    def file(self, url: str) -> FileEntry | None:
+    def file(self, url: str) -> FileSpec | None:
         return self._files.get(url)
 
     def urls(self) -> Iterable[str]:
         return self._files.keys()
 
-    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
-        path = assets.cache_path(entry, cache_dir)
+    def ready_path(self, entry: FileSpec, cache_dir: Path) -> Path | None:
+        path = render.cache_path(entry, cache_dir)
         return path if path.exists() else None
 
-    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
-        return assets.ensure(entry, cache_dir)
+    def produce(self, entry: FileSpec, cache_dir: Path) -> Path:
+        return render.ensure(entry, cache_dir)
 
     def missing(self, host: str, path: str) -> str:
         return f"No file at /{host}/{path} in this mirror's snapshot."

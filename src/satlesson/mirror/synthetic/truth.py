@@ -19,32 +19,32 @@ import functools
 import json
 from typing import Any
 
-from satlesson.mirror.synthetic import assets
+from satlesson.mirror.synthetic import model
 from satlesson.mirror.synthetic.scenes import S2_SCENES, SNAPSHOT_VERSION
 from satlesson.mirror.urls import TRUTH_HOST
 
 BEFORE = "S2A_35SNA_20230708_0_L2A"
 AFTER = "S2A_35SNA_20230827_0_L2A"
 TRUTH_URL = f"https://{TRUTH_HOST}/truth/rhodes-2023-burn-scar.json"
-CELL_KM2 = (assets.CELL / 1000) ** 2
+CELL_KM2 = (model.CELL / 1000) ** 2
 
 
 @functools.cache
 def burn_scar_truth() -> dict[str, Any]:
     """The scar's areas in km² (see the module docstring) with the account they follow."""
     scene = next(s for s in S2_SCENES if s.id == AFTER)
-    tile, b, sf = assets._fields(scene)
+    tile, b, sf = model.fields(scene)
     scar = b.scar_order <= 1
     # The severity each cell reached (clouds aside): NBR of the unburnt ground minus NBR now.
-    nir, swir = (assets._ground(tile, b, band, sf.dried) for band in ("B08", "B12"))
-    nir_b, swir_b = (assets._burnt_ground(tile, b, band, sf.dried, sf.burnt)
+    nir, swir = (model.unburnt_ground(tile, b, band, sf.dried) for band in ("B08", "B12"))
+    nir_b, swir_b = (model.burnt_ground(tile, b, band, sf.dried, sf.burnt)
                      for band in ("B08", "B12"))  # fmt: skip
     dnbr = (nir - swir) / (nir + swir) - (nir_b - swir_b) / (nir_b + swir_b)
     dnbr = dnbr[scar]
-    doc = json.loads((assets.DATA / assets.SCAR_FILE).read_text())
+    doc = json.loads((model.DATA / model.SCAR_FILE).read_text())
     props = doc["features"][0]["properties"]
     by_class = {name: round(float(((dnbr >= lo) & (dnbr < hi)).sum() * CELL_KM2), 3)
-                for name, lo, hi in assets.USGS_CLASSES}  # fmt: skip
+                for name, lo, hi in model.USGS_CLASSES}  # fmt: skip
     return {
         "snapshot": SNAPSHOT_VERSION,
         "event": props["event"],
@@ -56,7 +56,7 @@ def burn_scar_truth() -> dict[str, Any]:
             "dnbr_gt_0.27": round(float((dnbr >= 0.27).sum() * CELL_KM2), 3),
         },
         "usgs_classes_km2": by_class,
-        "usgs_class_bounds": {name: [lo, hi] for name, lo, hi in assets.USGS_CLASSES},
+        "usgs_class_bounds": {name: [lo, hi] for name, lo, hi in model.USGS_CLASSES},
         "account_km2": round(props["burnt_ha"] / 100, 3),
         "account_grades_km2": {k: round(v / 100, 3) for k, v in props["grades_ha"].items()},
         "provenance": doc["provenance"],
