@@ -18,9 +18,11 @@ site: deps
 ## site-live: the same build against the real online services, into _build/live/_build/html
 ## (needs internet, and an Earthdata Login in ~/.netrc for the protected-file cells). It starts
 ## no mirror and drops any routing to one that `eval "$(satlesson mirror env)"` left in this
-## shell; its own output folder holds its own execution cache, so mirror outputs never mix in.
+## shell (its proxy and CA settings, so a proxy of your own must be set again in the command);
+## its own output folder holds its own execution cache, so mirror outputs never mix in.
 site-live: deps
-	env -u SATLESSON_MIRROR -u IPYTHONDIR -u NETRC \
+	env -u SATLESSON_MIRROR -u HTTPS_PROXY -u https_proxy -u NO_PROXY -u no_proxy \
+		-u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE -u GDAL_CURL_CA_BUNDLE -u SSL_CERT_FILE -u NETRC \
 		$(BIN)/jupyter-book build . --builder html -W --keep-going --path-output _build/live
 
 ## snapshot: record what the episodes read from the real services into SNAPSHOT=DIR (needs
@@ -48,6 +50,8 @@ bench: deps
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh
+	@# mitmproxy, for the mirror's proxy, in an environment of its own (its pins clash)
+	@$(BIN)/python -m satlesson.mirror.server.proxy >/dev/null
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

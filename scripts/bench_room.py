@@ -1,14 +1,17 @@
 """Benchmark: one mirror serving a room of learners.
 
 Records the HTTP requests episode 1 makes (its code cells run in this process, routed to the
-mirror; the requests library's calls are captured as sent, GDAL's range reads come from the
-mirror's request log), then replays them from many threads at once:
+mirror's proxy as a learner's kernel is; the requests library's calls are captured as sent,
+GDAL's range reads come from the mirror's request log), then replays them, at the real
+https:// addresses through the proxy (TLS included), from many threads at once:
 - 50 simultaneous searches (the lesson's search for the eleven clear scenes), in rounds:
   p50/p99 latency and searches/s;
 - 50 simulated learners replaying the whole episode at once: failures and total time.
 A failure is an error, a timeout, a status other than the recorded one, or a JSON answer whose
 bytes differ from the recorded one. Everything goes to a mirror on loopback, bounded in count
-and time. Prints the figures next to those measured before the response cache.
+and time. Also: the cost of a new connection (CONNECT and the TLS handshake, 50 at once) and
+of a search on a kept-alive connection. Prints the figures next to those measured before the
+response cache (then without TLS: the mirror was reached at http://127.0.0.1:PORT/HOST/PATH).
 Usage: python scripts/bench_room.py [--learners 50] [--rounds 5] [--base http://127.0.0.1:PORT]
 """
 
@@ -21,6 +24,7 @@ import io
 import ipaddress
 import json
 import os
+import ssl
 import statistics
 import tempfile
 import threading
@@ -87,13 +91,13 @@ def _log_records(log: Path, offset: int) -> tuple[list[dict], int]:
         return [json.loads(line) for line in text.splitlines() if line.strip()], f.tell()
 
 
-def record_episode(base: str, state_dir: Path) -> list[Call]:
-    """Run episode 1's code cells routed to the mirror at ``base``; return its requests."""
+def record_episode(state_dir: Path) -> list[Call]:
+    """Run episode 1's code cells (this process routed to the mirror whose state folder is
+    ``state_dir``); return its requests."""
     import matplotlib
 
     matplotlib.use("Agg")
     captured: list[Call] = []
-    routing.install(base)
     routed_send = requests.adapters.HTTPAdapter.send
 
     def capture(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -132,27 +136,28 @@ def record_episode(base: str, state_dir: Path) -> list[Call]:
                     time.sleep(0.05)
                     more, offset = _log_records(log, offset)
                     records += more
-                calls += _merge(records, captured, base)
+                calls += _merge(records, captured)
     finally:
         os.chdir(cwd)
-        routing.uninstall()
+        requests.adapters.HTTPAdapter.send = routed_send  # type: ignore[method-assign]
     return calls
 
 
-def _merge(records: list[dict], captured: list[Call], base: str) -> list[Call]:
+def _merge(records: list[dict], captured: list[Call]) -> list[Call]:
     """The mirror's log in order; a line the requests library made takes its captured call,
     any other line (GDAL's reads) becomes a GET/HEAD with its Range."""
     pending = list(captured)
     merged: list[Call] = []
     for rec in records:
         match = next((c for c in pending if c.method == rec["method"]
-                      and unquote(urlsplit(c.url).path) == rec["path"]), None)
+                      and "/" + urlsplit(c.url).netloc + unquote(urlsplit(c.url).path)
+                      == rec["path"]), None)
         if match is not None:
             pending.remove(match)
             merged.append(match)
             continue
         headers = {"range": rec["range"]} if "range" in rec else {}
-        merged.append(Call(rec["method"], base + rec["path"], headers=headers,
+        merged.append(Call(rec["method"], "https:/" + rec["path"], headers=headers,
                            status=rec["status"]))
     if pending:
         raise RuntimeError(f"{len(pending)} captured requests are missing from the mirror's log")
@@ -179,10 +184,17 @@ def _send(session: requests.Session, call: Call) -> str | None:
     return None
 
 
-async def _timed_request(call: Call, go: asyncio.Event) -> tuple[float, tuple[int, bytes, str]]:
-    """Connect, wait for ``go``, send ``call`` as pystac-client does (accepting gzip) and read
-    the answer as it comes on the wire: (ms from sending to the last byte, answer)."""
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
+
+
+async def _timed_request(call: Call, go: asyncio.Event,
+                         tls: ssl.SSLContext) -> tuple[float, float, tuple[int, bytes, str]]:
+    """Open a tunnel through the proxy and shake hands, wait for ``go``, send ``call`` as
+    pystac-client does (accepting gzip) and read the answer as it comes on the wire:
+    (ms for the tunnel and handshake, ms from sending to the last byte, answer)."""
     parts = urlsplit(call.url)
+    proxy = urlsplit(os.environ["HTTPS_PROXY"])
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     body = call.body or b""
     head = "".join(f"{k}: {v}\r\n" for k, v in call.headers.items()
@@ -190,8 +202,16 @@ async def _timed_request(call: Call, go: asyncio.Event) -> tuple[float, tuple[in
     request = (f"{call.method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
                f"Accept-Encoding: gzip, deflate\r\nContent-Length: {len(body)}\r\n"
                "Connection: close\r\n\r\n").encode() + body
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    opened = time.perf_counter()
+    reader, writer = await asyncio.open_connection(proxy.hostname, proxy.port)
     try:
+        writer.write(f"CONNECT {parts.hostname}:443 HTTP/1.1\r\nHost: {parts.hostname}:443"
+                     "\r\n\r\n".encode())
+        tunnel = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0]
+        if b" 200 " not in tunnel + b" ":
+            raise ValueError(tunnel.decode("latin-1"))
+        await writer.start_tls(tls, server_hostname=parts.hostname)
+        handshake = (time.perf_counter() - opened) * 1000
         await go.wait()
         started = time.perf_counter()
         writer.write(request)
@@ -202,25 +222,46 @@ async def _timed_request(call: Call, go: asyncio.Event) -> tuple[float, tuple[in
         elapsed = (time.perf_counter() - started) * 1000
     finally:
         writer.close()
-    return elapsed, (int(status_line.split()[1]), content, headers.get("content-encoding", ""))
+    return handshake, elapsed, (int(status_line.split()[1]), content,
+                                headers.get("content-encoding", ""))
 
 
-async def _burst_round(search: Call, clients: int) -> list[tuple[float, tuple | str]]:
+async def _burst_round(search: Call, clients: int,
+                       handshakes: list[float]) -> list[tuple[float, tuple | str]]:
     go = asyncio.Event()
+    tls = _tls()
 
     async def one() -> tuple[float, tuple | str]:
         try:
-            return await asyncio.wait_for(_timed_request(search, go), TIMEOUT)
+            handshake, elapsed, answer = await asyncio.wait_for(
+                _timed_request(search, go, tls), TIMEOUT)
+            handshakes.append(handshake)
+            return elapsed, answer
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             return TIMEOUT * 1000.0, f"{search.method} {search.url}: {type(exc).__name__}"
 
     tasks = [asyncio.create_task(one()) for _ in range(clients)]
-    await asyncio.sleep(0.2)  # every connection open
+    await asyncio.sleep(2)  # every tunnel open and every handshake done
     go.set()
     return await asyncio.gather(*tasks)
 
 
-def burst(search: Call, clients: int, rounds: int) -> tuple[list[float], float, list[str]]:
+def kept_alive(search: Call, count: int = 20) -> list[float]:
+    """ms per search when one client sends ``count`` in a row on one kept-alive connection."""
+    times = []
+    with requests.Session() as session:
+        session.request(search.method, search.url, data=search.body, headers=search.headers,
+                        timeout=TIMEOUT).raise_for_status()  # opens the tunnel once
+        for _ in range(count):
+            started = time.perf_counter()
+            session.request(search.method, search.url, data=search.body,
+                            headers=search.headers, timeout=TIMEOUT).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def burst(search: Call, clients: int, rounds: int,
+          handshakes: list[float] | None = None) -> tuple[list[float], float, list[str]]:
     """``rounds`` times, ``clients`` connections send ``search`` at the same instant.
 
     Returns each search's latency in ms, the searches per second over all rounds, failures.
@@ -232,8 +273,9 @@ def burst(search: Call, clients: int, rounds: int) -> tuple[list[float], float, 
     busy = 0.0
     for _ in range(rounds):
         started = time.perf_counter()
-        results = asyncio.run(_burst_round(search, clients))
-        busy += time.perf_counter() - started - 0.2
+        results = asyncio.run(_burst_round(search, clients,
+                                           handshakes if handshakes is not None else []))
+        busy += time.perf_counter() - started - 2
         for elapsed, answer in results:
             latencies.append(elapsed)
             if isinstance(answer, str):
@@ -298,9 +340,10 @@ def main() -> None:
     if args.base and not ipaddress.ip_address(urlsplit(args.base).hostname or "").is_loopback:
         parser.error("--base must be a loopback address: this load stays on this machine")
 
-    with _mirror(args.base) as (base, state):
+    with _mirror(args.base) as (base, state), tempfile.TemporaryDirectory() as client:
+        routing.install(base, Path(client))  # through the proxy, as a learner's kernel
         started = time.perf_counter()
-        calls = record_episode(base, state)
+        calls = record_episode(state)
         print(f"episode 1 recorded: {len(calls)} requests in {time.perf_counter() - started:.1f} s")
         search = next(c for c in calls if c.method == "POST" and c.json_body
                       and b"eo:cloud_cover" in (c.body or b"")
@@ -312,8 +355,11 @@ def main() -> None:
         cold_call = Call(search.method, search.url, search.headers,
                          json.dumps(fresh).encode(), status=200)
         cold, _, cold_failures = burst(cold_call, args.learners, 1)
-        latencies, rate, burst_failures = burst(search, args.learners, args.rounds)
+        handshakes: list[float] = []
+        latencies, rate, burst_failures = burst(search, args.learners, args.rounds, handshakes)
+        reused = kept_alive(search)
         seconds, room_failures, total = room(calls, args.learners)
+        routing.uninstall()
 
     rows = [
         ("one search alone, median ms", statistics.median(one), ".1f"),
@@ -322,11 +368,17 @@ def main() -> None:
         ("burst searches/s", rate, ".1f"),
         ("new search burst, max ms", max(cold), ".1f"),
         ("burst failures", len(burst_failures) + len(cold_failures), "d"),
+        ("new connection (TLS) p50 ms", percentile(handshakes, 50), ".1f"),
+        ("new connection (TLS) p99 ms", percentile(handshakes, 99), ".1f"),
+        ("kept-alive search, median ms", statistics.median(reused), ".1f"),
         ("room failures", len(room_failures), "d"),
         ("room total s", seconds, ".1f"),
     ]
     print(f"\nburst: {args.learners} identical searches (the eleven clear scenes) sent at once, "
-          f"{args.rounds} rounds;\nnew search burst: the same with a search not made before;\n"
+          f"{args.rounds} rounds, each on a tunnel opened just before;\n"
+          f"new connection: CONNECT and TLS handshake, {args.learners} at once;\n"
+          "kept-alive: 20 searches in a row on one connection;\n"
+          "new search burst: the same with a search not made before;\n"
           f"room: {args.learners} learners replaying episode 1 at once ({total} requests).")
     print(f"\n{'figure':<30} {'now':>9} {'before':>9}")
     for name, value, fmt in rows:

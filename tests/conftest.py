@@ -22,10 +22,11 @@ def mirror_state_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def mirror_base(mirror_state_dir: Path) -> Iterator[str]:
-    """Base URL of a running mirror; this process's requests to the real hosts go to it."""
+def mirror_base(mirror_state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a running mirror; this process's requests to the real hosts (requests,
+    GDAL) go through its proxy."""
     with service.running(free_port(), mirror_state_dir) as base:
-        routing.install(base)
+        routing.install(base, tmp_path_factory.mktemp("mirror-client"))
         try:
             yield base
         finally:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -28,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from satlesson import drift, facts
+from satlesson.mirror.server import proxy
 from satlesson.mirror.server.postgres import free_port
 
 DRIFT_TIMEOUT = 300  # seconds; one run reads one band header and a 2000 x 1000 clip
@@ -114,12 +116,12 @@ def _change(doc: dict[str, Any], search: dict[str, Any], template: dict[str, Any
     doc["links"] = [link for link in doc.get("links", []) if link.get("rel") != "next"]
 
 
-def changing_proxy(upstream: str) -> Starlette:
+def changing_proxy(upstream: str, proxy_port: int) -> Starlette:
     """Forward everything to ``upstream``; change Earth Search's answers to Sentinel-2 searches
     (see _change).
 
-    The Host header is passed on, so the links and hrefs the mirror writes point at the proxy
-    and every later request (pages, item files) comes through it too.
+    It stands where a mirror's app stands, behind a mirror proxy of its own on ``proxy_port``
+    (which its index names), so every request drift makes (pages, item files) comes through it.
     """
 
     def forward(method: str, url: str, headers: dict[str, str], body: bytes) -> requests.Response:
@@ -139,6 +141,8 @@ def changing_proxy(upstream: str) -> Starlette:
             body = json.dumps({**search, "limit": 1000}).encode()
         answer = await anyio.to_thread.run_sync(forward, request.method, url, headers, body)
         content = answer.content
+        if request.url.path == "/":
+            content = json.dumps({**answer.json(), "proxy_port": proxy_port}).encode()
         # Only the Sentinel-2 searches change; other collections (the DEM tiles) stay as they are.
         if search is not None and answer.ok and search.get("collections") == ["sentinel-2-l2a"]:
             template = await anyio.to_thread.run_sync(
@@ -159,9 +163,10 @@ def changing_proxy(upstream: str) -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def changed_catalog(mirror_base: str) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(changing_proxy(mirror_base), host="127.0.0.1", port=port,
+def changed_catalog(mirror_base: str, mirror_state_dir: Path,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port, proxy_port = free_port(), free_port()
+    config = uvicorn.Config(changing_proxy(mirror_base, proxy_port), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -171,7 +176,10 @@ def changed_catalog(mirror_base: str) -> Iterator[str]:
         assert thread.is_alive() and time.monotonic() < deadline, "the proxy did not start"
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        # The mirror's CA (the same state folder), so the mirror's /ca.pem names it.
+        with proxy.running(("127.0.0.1", port), "127.0.0.1", proxy_port, mirror_state_dir,
+                           log=tmp_path_factory.mktemp("changing") / "proxy.log"):
+            yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -231,8 +239,8 @@ def test_an_unreachable_service_is_one_sentence_and_exit_2() -> None:
     result = _run_drift(closed)
     assert result.returncode == 2
     assert result.stderr == (
-        f"satlesson drift: Could not measure all-time-scenes: {closed[7:]} could not be reached "
-        f"(connection refused); is {closed} a running mirror?\n"
+        f"satlesson drift: No satlesson mirror answers at {closed} (ConnectionError): check the "
+        "address, or ask whoever runs the mirror.\n"
     )
     assert result.stdout == ""
 
@@ -319,6 +327,8 @@ def test_make_site_live_uses_no_mirror_and_its_own_cache() -> None:
     live, site = recipe("site-live"), recipe("site")
     assert "jupyter-book build . --builder html -W --keep-going" in live
     assert "mirror run" not in live and "mirror run" in site
-    for variable in ("SATLESSON_MIRROR", "IPYTHONDIR", "NETRC"):
+    from satlesson.mirror.routing import VARIABLES
+
+    for variable in VARIABLES:
         assert f"-u {variable}" in live
     assert "--path-output _build/live" in live and "--path-output" not in site

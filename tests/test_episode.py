@@ -8,7 +8,9 @@ that check to fail, naming the change in the words of ``satlesson drift``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jupytext
 import pytest
@@ -47,7 +49,7 @@ def test_no_pasted_outputs_or_missing_figures() -> None:
     text = EPISODE.read_text()
     assert "```output" not in text
     assert "![" not in text, "images must come from executed cells, not from files"
-    assert "http://" not in text.replace("http://127.0.0.1:8642/", ""), "links must use https"
+    assert "http://" not in text, "links must use https"
 
 
 # --- execution --------------------------------------------------------------------------------
@@ -72,9 +74,13 @@ def test_episode_executes_without_errors(executed: Run) -> None:
     assert not errors
 
 
-def test_episode_writes_its_files(executed: Run) -> None:
+def test_episode_writes_its_files(executed: Run, mirror_base: str) -> None:
     _, workdir = executed
-    assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
+    saved = json.loads((workdir / "rhodes_sentinel-2.json").read_text())
+    hrefs = [a["href"] for f in saved["features"] for a in f["assets"].values()]
+    # A saved search works anywhere: real addresses, none of the mirror's.
+    assert hrefs and all(h.startswith("https://") for h in hrefs)
+    assert urlsplit(mirror_base).netloc not in json.dumps(saved)
     subset = workdir / "red_subset.tif"
     assert 0 < subset.stat().st_size < 10_000_000
     assert not (workdir / "red.tif").exists(), "the full band must not be written to disk"
@@ -95,11 +101,12 @@ def test_protected_asset_needs_credentials(executed: Run) -> None:
     assert "200 OK" in out
 
 
-def test_outputs_name_the_mirror(
-    executed: Run, mirror_base: str
-) -> None:
-    """The note cell prints addresses that show the build ran against the mirror."""
-    assert mirror_base.rstrip("/") + "/" in stdout(executed[0])
+def test_outputs_show_the_real_addresses(executed: Run, mirror_base: str) -> None:
+    """Run under the mirror, the page prints what it prints online: the real services'
+    addresses, never the mirror's."""
+    out = stdout(executed[0])
+    assert "https://sentinel-cogs.s3.us-west-2.amazonaws.com/" in out
+    assert "127.0.0.1" not in out and f":{urlsplit(mirror_base).port}/" not in out
 
 
 # --- mutation tests: a wrong solution must trip the hidden check --------------------------------

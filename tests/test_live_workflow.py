@@ -501,7 +501,7 @@ def test_live_moved_opens_one_issue_updates_it_then_closes_it(tmp_path: Path) ->
     assert again["number"] == opened["number"] and len(again["comments"]) == 2
     update = again["comments"][1]
     assert "a service could not be reached" in update
-    assert "satlesson drift: Could not measure" in update  # the command's own sentence
+    assert "satlesson drift: No satlesson mirror answers at" in update  # its own sentence
     assert "**make site-live**: every page built" in update
     assert not any(c[:2] == ["issue", "create"] for c in runner.calls("gh"))
 

@@ -114,16 +114,18 @@ def test_first_item_is_the_seeds(earth_search: Client) -> None:
     assert list(props)[:4] == ["created", "platform", "constellation", "instruments"]
 
 
-def test_asset_hrefs_point_into_the_mirror(earth_search: Client, mirror_base: str) -> None:
+def test_asset_hrefs_are_the_real_addresses(earth_search: Client, mirror_base: str) -> None:
     item = next(earth_search.search(ids=["S2A_35SNA_20230827_0_L2A"]).items())
     assert len(item.assets) == 35
     assert list(item.assets)[:5] == ["aot", "blue", "coastal", "granule_metadata", "green"]
     assert list(item.assets)[-2:] == ["visual-jp2", "wvp-jp2"]
     red = item.assets["red"]
-    assert red.href == (f"{mirror_base}/sentinel-cogs.s3.us-west-2.amazonaws.com/"
+    assert red.href == ("https://sentinel-cogs.s3.us-west-2.amazonaws.com/"
                         "sentinel-s2-l2a-cogs/35/S/NA/2023/8/S2A_35SNA_20230827_0_L2A/B04.tif")
     assert red.title == "Red (band 4) - 10m"
-    assert all(a.href.startswith(mirror_base + "/") for a in item.assets.values())
+    assert all(a.href.startswith("https://") for a in item.assets.values())
+    assert all(link.href.startswith(("https://", "s3://")) for link in item.links)
+    assert mirror_base.removeprefix("http://") not in json.dumps(item.to_dict())
 
 
 def test_hls_search_finds_five_and_the_least_cloudy(mirror_base: str) -> None:

@@ -10,11 +10,24 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 SCHEMA_HOSTS = ("schemas.stacspec.org", "stac-extensions.github.io")
 DOWNLOAD_FAILED = ("Connection", "NameResolution", "Max retries exceeded")
 CLASSES = ("Core", "Collections", "Features", "Item Search")
+# The validator, with one fix: it calls Session.send directly, which skips the CA bundle that
+# REQUESTS_CA_BUNDLE names (requests applies it in Session.request), so behind any TLS proxy,
+# the mirror's included, it could not verify a certificate. Its sessions get that bundle.
+VALIDATOR = """
+import os, sys, requests
+from stac_api_validator.__main__ import main
+_init = requests.Session.__init__
+def _with_bundle(self):
+    _init(self)
+    self.verify = os.environ.get("REQUESTS_CA_BUNDLE", True)
+requests.Session.__init__ = _with_bundle
+sys.argv[0] = "stac-api-validator"
+sys.exit(main())
+"""
 
 
 def real_errors(returncode: int, output: str) -> list[str]:
@@ -36,10 +49,10 @@ def _schema_download(error: str) -> bool:
     return any(h in error for h in SCHEMA_HOSTS) and any(k in error for k in DOWNLOAD_FAILED)
 
 
-def test_validator_reports_no_errors_but_schema_downloads(mirror_base: str) -> None:
-    validator = Path(sys.executable).with_name("stac-api-validator")
+def test_validator_reports_no_errors_but_schema_downloads(mirror_base: str) -> None:  # noqa: ARG001
+    # At the real address, through the mirror's proxy (this process's settings, inherited).
     result = subprocess.run(
-        [str(validator), "--root-url", f"{mirror_base}/earth-search.aws.element84.com/v1",
+        [sys.executable, "-c", VALIDATOR, "--root-url", "https://earth-search.aws.element84.com/v1",
          "--conformance", "core", "--conformance", "item-search",
          "--conformance", "features", "--conformance", "collections",
          "--collection", "sentinel-2-l2a",

@@ -27,6 +27,11 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
                              help="serve the mirror in the foreground")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--proxy-port", type=int, default=None,
+                       help="the HTTPS proxy learners' kernels use (default: --port + 1)")
+    serve.add_argument("--allow-other-hosts", action="store_true",
+                       help="let the proxy tunnel hosts outside the lesson to the internet "
+                            "(default: refuse them)")
 
     build = verbs.add_parser("build", parents=[state],
                              help="generate the files the episodes read ahead of time")
@@ -39,7 +44,8 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
                        help="worker processes (default: one per core)")
 
     env = verbs.add_parser("env", parents=[state],
-                           help="print shell exports that route Jupyter kernels to the mirror")
+                           help="print shell exports that route this shell's programs "
+                                "(Jupyter kernels, GDAL, requests) to a running mirror")
     env.add_argument("--base", default=DEFAULT_BASE)
 
     run = verbs.add_parser("run", parents=[state, snap],
@@ -63,7 +69,8 @@ def _mirror(args: argparse.Namespace) -> int:
     state_dir = (args.state_dir.resolve() if getattr(args, "state_dir", None)
                  else service.default_state_dir())
     if args.verb == "serve":
-        service.serve(args.host, args.port, state_dir, args.snapshot)
+        service.serve(args.host, args.port, state_dir, args.snapshot, args.proxy_port,
+                      args.allow_other_hosts)
     elif args.verb == "build":
         service.build(state_dir, args.item, args.everything, args.jobs)
     elif args.verb == "env":
@@ -124,12 +131,11 @@ def _kernel(args: argparse.Namespace) -> int:
     if args.verb == "remove":
         print(f"Removed the {kernel.KERNEL_NAME} kernel ({kernel.remove()}).")
         return 0
-    folder, base, warning = kernel.install(args.mirror)
-    if warning:
-        print(f"satlesson: warning: {warning} The kernel is installed anyway: check the "
-              "address and that the mirror is running.", file=sys.stderr)
+    folder, base = kernel.install(args.mirror)
     print(f'Installed the Jupyter kernel "Python 3 (satlesson mirror at {base})" in {folder}.\n'
-          "Choose it for the lesson's notebooks (JupyterLab: Kernel > Change Kernel).")
+          "Choose it for the lesson's notebooks (JupyterLab: Kernel > Change Kernel). It "
+          "trusts the mirror's certificate for the lesson's addresses; nothing else changes "
+          "on this computer.")
     return 0
 
 

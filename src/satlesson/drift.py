@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 import requests
@@ -90,25 +91,30 @@ def report(rows: list[Row], source: str, out: TextIO) -> int:
 
 def run(against: str | None = None, out: TextIO = sys.stdout, progress: bool = True) -> int:
     """Measure against the live services, or against the mirror-style base ``against``."""
-    locate: Callable[[str], str] = str
     source = "the live services"
+    folder = None
     if against:
         if not against.startswith(("http://", "https://")):
             raise Unreachable(f"--against needs an http(s) base URL, got {against!r}.")
         from satlesson.mirror import routing
-        from satlesson.mirror.urls import mirror_url
+        from satlesson.mirror.errors import MirrorError
 
         base = against.rstrip("/")
-        routing.install(base)  # requests and pystac-client: https://HOST/PATH -> base/HOST/PATH
-        locate = lambda href: mirror_url(href, base)  # noqa: E731  (GDAL reads files itself)
+        folder = tempfile.TemporaryDirectory()
+        try:  # requests, pystac-client and GDAL: through the mirror's proxy
+            routing.install(base, Path(folder.name))
+        except MirrorError as err:
+            folder.cleanup()
+            raise Unreachable(str(err)) from None
         source = base
     try:
-        rows = measure(facts.Services(locate), progress)
+        rows = measure(facts.Services(), progress)
     except Unreachable as err:
         hint = (f"is {source} a running mirror?" if against
                 else "check your internet connection.")
         raise Unreachable(f"{err}; {hint}") from err.__cause__
     finally:
-        if against:
+        if folder is not None:
             routing.uninstall()
+            folder.cleanup()
     return report(rows, source, out)

@@ -1,11 +1,12 @@
 """A Jupyter kernel routed to a mirror: ``satlesson kernel install --mirror URL`` and ``remove``.
 
 In a workshop with one mirror for the room, each learner needs only the pip package and
-Jupyter. The kernel this module registers runs ``satlesson.kernel_launch``, which routes the
-lesson's services to the mirror named in the kernel's environment before IPython starts, on
-every operating system and whatever started Jupyter. The kernel's folder also holds a netrc
-with the mirror's demo Earthdata login, named by the kernel's ``NETRC``, so the lesson's code
-for protected files works unchanged.
+Jupyter. The kernel this module registers is Jupyter's own Python kernel with an environment
+that routes it, and every process it starts, to the mirror's proxy (``mirror/routing.py``):
+the mirror's CA certificate, fetched at install time, is added to a CA bundle in the kernel's
+folder and trusted by that kernel only. The folder also holds a netrc with the mirror's demo
+Earthdata login, named by the kernel's ``NETRC``, so the lesson's code for protected files
+works unchanged.
 
 Imports only the standard library, requests and (when called) jupyter_client: a learner's
 install has none of the mirror's server libraries.
@@ -22,11 +23,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
-
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.login import netrc_text
-from satlesson.mirror.routing import ENV_VAR
+from satlesson.mirror.routing import client_env, describe
 
 KERNEL_NAME = "satlesson-mirror"
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -58,20 +57,6 @@ def _valid_host(host: str) -> bool:
         return all(_HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
 
 
-def probe(base: str, timeout: float = 5) -> str | None:
-    """None if a satlesson mirror answers at ``base``, else what is wrong, as a sentence."""
-    try:
-        response = requests.get(base + "/", timeout=timeout)
-        response.raise_for_status()
-        if "snapshot" in response.json():
-            return None
-    except requests.RequestException as exc:
-        return f"No mirror answers at {base} ({type(exc).__name__})."
-    except ValueError:
-        pass
-    return f"{base} answers, but not as a satlesson mirror."
-
-
 def _kernel_specs():  # -> jupyter_client.kernelspec.KernelSpecManager
     try:
         from jupyter_client.kernelspec import KernelSpecManager
@@ -82,13 +67,13 @@ def _kernel_specs():  # -> jupyter_client.kernelspec.KernelSpecManager
     return KernelSpecManager()
 
 
-def install(url: str) -> tuple[Path, str, str | None]:
-    """Register the routed kernel for this user: (its folder, the mirror's base, a warning).
+def install(url: str) -> tuple[Path, str]:
+    """Register the routed kernel for this user: (its folder, the mirror's base).
 
-    The warning says the mirror did not answer; the kernel is installed anyway (learners may
-    set up before the instructor starts the mirror).
+    The mirror must be answering: the kernel trusts the CA certificate it gives.
     """
     base = mirror_base(url)
+    describe(base)  # a mirror that does not answer is one sentence, before anything is written
     specs = _kernel_specs()
     try:
         from ipykernel.kernelspec import RESOURCES  # Jupyter's Python logos
@@ -98,16 +83,19 @@ def install(url: str) -> tuple[Path, str, str | None]:
         ) from None
     # Where install_kernel_spec(user=True) puts it: under $JUPYTER_DATA_DIR when that is set.
     folder = Path(specs.user_kernel_dir) / KERNEL_NAME
-    spec = {
-        "argv": [sys.executable, "-m", "satlesson.kernel_launch", "-f", "{connection_file}"],
-        "display_name": f"Python 3 (satlesson mirror at {base})",
-        "language": "python",
-        "env": {ENV_VAR: base, "NETRC": str(folder / "netrc")},
-        "metadata": {"debugger": True},
-    }
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / KERNEL_NAME
         source.mkdir()
+        env = client_env(base, source)  # writes the CA bundle, installed with the rest
+        env.update({name: str(folder / Path(value).name) for name, value in env.items()
+                    if Path(value).parent == source})
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"Python 3 (satlesson mirror at {base})",
+            "language": "python",
+            "env": {**env, "NETRC": str(folder / "netrc")},
+            "metadata": {"debugger": True},
+        }
         for logo in Path(RESOURCES).glob("logo-*"):
             shutil.copy(logo, source)
         (source / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
@@ -117,7 +105,7 @@ def install(url: str) -> tuple[Path, str, str | None]:
                                                    replace=True))
     if installed.resolve() != folder.resolve():
         raise MirrorError(f"Jupyter put the kernel in {installed}, not in {folder} as expected.")
-    return installed, base, probe(base)
+    return installed, base
 
 
 def remove() -> Path:

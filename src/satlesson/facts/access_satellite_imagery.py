@@ -108,7 +108,6 @@ def red_band(s: Services) -> dict[str, Any] | None:
     from satlesson.clip import clip_asset, gdal_options
 
     asset = item.assets["red"]
-    asset.href = s.locate(asset.get_absolute_href() or asset.href)
     with rasterio.Env(**gdal_options(asset.href)), rioxarray.open_rasterio(asset.href) as red:
         header = {"shape": tuple(red.shape), "crs": red.rio.crs.to_string()}
     # Read the pixels with the helper as the page does: the clip must really arrive.

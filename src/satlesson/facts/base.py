@@ -115,14 +115,11 @@ def show(value: Any) -> str:
 
 
 class Services:
-    """The lesson's services as a learner's code reaches them.
-
-    ``locate`` maps a file's address to where to read it (identity for the live services; the
-    mirror's URL rule for ``--against``). Each query runs once however many facts read it.
+    """The lesson's services as a learner's code reaches them (directly, or through the proxy
+    that this process's settings name). Each query runs once however many facts read it.
     """
 
-    def __init__(self, locate: Callable[[str], str] = str, timeout: float = 60) -> None:
-        self.locate = locate
+    def __init__(self, timeout: float = 60) -> None:
         self.timeout = timeout
         self._memo: dict[Any, Any] = {}
 
@@ -148,11 +145,17 @@ class Services:
 
     def status(self, href: str) -> int:
         """The HTTP status a request for ``href`` without any credentials ends with."""
+        import os
+
         import requests
 
         with requests.Session() as anonymous:
             anonymous.trust_env = False  # no netrc: what a learner without a login sees
-            with anonymous.get(self.locate(href), stream=True, timeout=self.timeout) as r:
+            # ... but the same route and trusted CAs as the rest of this process.
+            proxies = requests.utils.get_environ_proxies(href)
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
+            with anonymous.get(href, stream=True, timeout=self.timeout, proxies=proxies,
+                               verify=verify) as r:
                 return r.status_code
 
 

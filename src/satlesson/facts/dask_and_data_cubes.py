@@ -22,7 +22,7 @@ def nir_block_shape(s: Services) -> tuple[int, int] | None:
 
     from satlesson.clip import gdal_options
 
-    href = s.locate(items[0].assets["nir"].get_absolute_href() or items[0].assets["nir"].href)
+    href = items[0].assets["nir"].get_absolute_href() or items[0].assets["nir"].href
     with rasterio.Env(**gdal_options(href)), rasterio.open(href) as src:
         return (int(src.block_shapes[0][0]), int(src.block_shapes[0][1]))
 

@@ -16,7 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-MIRROR_ENV = "SATLESSON_MIRROR"
+from satlesson.settings import MIRROR_ENV
+
 TIMEOUT = 5.0  # seconds: the mirror runs on this machine, so it answers at once or not at all
 
 

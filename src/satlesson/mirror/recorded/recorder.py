@@ -1,12 +1,14 @@
 """``satlesson mirror record``: run a command through a relay to the services; keep what it read.
 
-The recorder answers at ``{base}/HOST/PATH`` like the mirror (so the kernel hook in
-``routing.py`` sends it the lesson's requests) and fetches each one from ``https://HOST/PATH``,
-or from ``{upstream}/HOST/PATH`` when another mirror stands in for the internet. STAC answers
-are relayed with their hrefs pointing back into the recorder, so everything the command reads
-passes through it. What passes is kept: the API documents (collections, items, the exact
-answers), small files whole, and of every other file the byte ranges read; after the command,
-COG headers are completed from upstream, and the snapshot folder is put in place in one rename.
+The command is routed exactly as a mirror's clients are: through the mirror's proxy
+(``server/proxy.py``), which sends the lesson's hosts to the recorder's app at
+``/HOST/PATH``. The app fetches each request from ``https://HOST/PATH``, or from
+``{upstream}/HOST/PATH`` when another mirror stands in for the internet, and relays upstream's
+answer unchanged, so the command sees the URLs the live services serve. What passes is kept:
+the API documents (collections, items, the exact answers), small files whole, and of every
+other file the byte ranges read; after the command, COG headers are completed from upstream,
+and the snapshot folder is put in place in one rename. Recording live, the proxy tunnels
+other hosts (Earthdata Login's) untouched.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ import anyio
 import requests
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.recorded import snapshot, tiff
+from satlesson.mirror.routing import CA_PATH
+from satlesson.mirror.server import proxy
 from satlesson.mirror.source import UPSTREAM_APIS, UpstreamApi
 from satlesson.mirror.urls import DEFAULT_HOST, MIRRORED_HOSTS
 
@@ -48,7 +52,6 @@ FORWARDED_REQUEST = ("range", "authorization", "cookie", "content-type", "accept
                      "user-agent")
 RELAYED_RESPONSE = ("content-type", "content-range", "accept-ranges", "last-modified", "etag",
                     "www-authenticate", "cache-control")
-_COOKIE_DOMAIN = re.compile(r";\s*domain=[^;]*", re.IGNORECASE)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -123,20 +126,6 @@ class Recording:
             return url
         return f"{self.upstream}/{url.removeprefix('https://')}"
 
-    def canonical(self, body: bytes) -> bytes:
-        """Upstream's JSON with its hrefs as the real services name them."""
-        if self.upstream is None:
-            return body
-        for host in MIRRORED_HOSTS:
-            body = body.replace(f"{self.upstream}/{host}/".encode(), f"https://{host}/".encode())
-        return body
-
-    @staticmethod
-    def relayed(body: bytes, base: str) -> bytes:
-        for host in MIRRORED_HOSTS:
-            body = body.replace(f"https://{host}/".encode(), f"{base}/{host}/".encode())
-        return body
-
     # --- what was seen -----------------------------------------------------------------------
 
     def note_api(self, api: UpstreamApi, key: str, status: int, content_type: str,
@@ -195,7 +184,7 @@ class Recording:
         for api in UPSTREAM_APIS:
             log = self.apis.get(api.dbname)
             for cid in sorted({cid for cid, _ in log.items} - set(log.collections)) if log else []:
-                body = self.canonical(self._get(f"{api.url}/collections/{cid}").content)
+                body = self._get(f"{api.url}/collections/{cid}").content
                 log.collections[cid] = json.loads(body)
 
     def complete_header(self, url: str, log: FileLog) -> None:
@@ -301,10 +290,12 @@ def _size(response: requests.Response) -> tuple[int, int | None]:
     return 0, int(length) if length else None
 
 
-def recorder_app(rec: Recording, base: str) -> Starlette:
+def recorder_app(rec: Recording, proxy_port: int) -> Starlette:
     async def index(request: Request) -> Response:
         return JSONResponse({
-            "description": "satlesson recorder: https://HOST/PATH is relayed at /HOST/PATH",
+            "description": "satlesson recorder: https://HOST/PATH through its proxy, relayed "
+                           "at /HOST/PATH",
+            "proxy_port": proxy_port,
             "upstream": rec.upstream or "the live services",
             # What a build run through the recorder will be replayed from.
             "snapshot": {"kind": "recorded", "version": rec.id, "recorded": rec.recorded},
@@ -328,13 +319,9 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
         except requests.RequestException as exc:
             return JSONResponse({"code": "BadGateway",
                                  "description": f"The recorder could not fetch {url}: {exc}"}, 502)
-        out_headers = {k: upstream.headers[k] for k in RELAYED_RESPONSE if k in upstream.headers}
-        # Login sessions (Earthdata's cookie) must stick to the recorder's address, not upstream's.
-        cookies = [(b"set-cookie", _COOKIE_DOMAIN.sub("", c).encode())
-                   for c in upstream.raw.headers.getlist("set-cookie")]
-        if "location" in upstream.headers:
-            location = rec.canonical(upstream.headers["location"].encode())
-            out_headers["location"] = rec.relayed(location, base).decode()
+        out_headers = {k: upstream.headers[k] for k in RELAYED_RESPONSE + ("location",)
+                       if k in upstream.headers}
+        cookies = [(b"set-cookie", c.encode()) for c in upstream.raw.headers.getlist("set-cookie")]
         api = _api_for(request.url.path)
         listing = url.endswith("/")  # a folder listing (GDAL asks for one): not a file
         if api is not None or listing or upstream.status_code not in (200, 206):
@@ -345,13 +332,11 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
                         and not listing):
                     rec.file(url).protected = True
                 return _with(Response(content, upstream.status_code, out_headers), cookies)
-            content = rec.canonical(content)
             if 200 <= upstream.status_code < 300:
                 key = snapshot.request_key(request.method, request.url.path, query, body)
                 rec.note_api(api, key, upstream.status_code,
                              upstream.headers.get("content-type", ""), content)
-            return _with(Response(rec.relayed(content, base), upstream.status_code, out_headers),
-                         cookies)
+            return _with(Response(content, upstream.status_code, out_headers), cookies)
         # A file: relay its bytes as they come, keeping each chunk at its offset.
         log = rec.file(url)
         offset, total = _size(upstream)
@@ -367,7 +352,11 @@ def recorder_app(rec: Recording, base: str) -> Starlette:
         return _with(StreamingResponse(_relay_bytes(rec, upstream, url, offset),
                                        upstream.status_code, out_headers), cookies)
 
+    async def ca(request: Request) -> Response:
+        return FileResponse(proxy.ca_certificate(rec.staging / ".proxy"))
+
     routes = [Route("/", index),
+              Route(CA_PATH, ca),
               Route("/{host:str}/{path:path}", relay,
                     methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])]
     return Starlette(routes=routes)
@@ -402,14 +391,16 @@ async def _relay_bytes(rec: Recording, upstream: requests.Response, url: str,
 
 @contextmanager
 def _serving(rec: Recording, port: int) -> Iterator[str]:
-    """Serve the recorder on a thread of this process; yield its base URL."""
+    """Serve the recorder on a thread of this process, its proxy in front; yield its base URL."""
     import uvicorn
 
+    from satlesson.mirror.server.postgres import free_port
     from satlesson.mirror.server.service import check_port_free
 
     check_port_free(DEFAULT_HOST, port)
     base = f"http://{DEFAULT_HOST}:{port}"
-    config = uvicorn.Config(recorder_app(rec, base), host=DEFAULT_HOST, port=port,
+    proxy_port = free_port()
+    config = uvicorn.Config(recorder_app(rec, proxy_port), host=DEFAULT_HOST, port=port,
                             log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="recorder", daemon=True)
@@ -420,7 +411,9 @@ def _serving(rec: Recording, port: int) -> Iterator[str]:
             raise MirrorError(f"The recorder could not start at {base}.")
         time.sleep(0.05)
     try:
-        yield base
+        with proxy.running((DEFAULT_HOST, port), DEFAULT_HOST, proxy_port,
+                           rec.staging / ".proxy", allow_other_hosts=rec.upstream is None):
+            yield base
     finally:
         server.should_exit = True
         thread.join(30)
@@ -475,7 +468,7 @@ def record(out: Path, command: Sequence[str], upstream: str | None = None,
         with _serving(rec, port or free_port()) as base:
             if stop.requested:
                 raise KeyboardInterrupt
-            # The kernel start-up hook lives in the staging folder and goes before the rename.
+            # The CA bundle lives in the staging folder and goes before the rename.
             env = {**os.environ, **kernel_env(base, staging / ".kernel")}
             print(f"[record] running {' '.join(command)} through {base} "
                   f"(upstream: {rec.upstream or 'the live services'})", file=sys.stderr,
@@ -484,7 +477,8 @@ def record(out: Path, command: Sequence[str], upstream: str | None = None,
         if code != 0:
             raise MirrorError(f"{command[0]} exited with status {code}, so nothing was recorded "
                               f"and {out} is unchanged.")
-        shutil.rmtree(staging / ".kernel", ignore_errors=True)
+        for private in (".kernel", ".proxy"):  # the CA's key must not reach the snapshot
+            shutil.rmtree(staging / private, ignore_errors=True)
         try:
             manifest = rec.finish(command)
         except requests.RequestException as exc:

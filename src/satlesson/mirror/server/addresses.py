@@ -55,16 +55,17 @@ def network_addresses() -> list[str]:
     return seen
 
 
-def serving_message(host: str, port: int) -> str:
+def serving_message(host: str, port: int, proxy_port: int) -> str:
     """What ``serve`` prints once ready: the addresses to use and the learners' command."""
+    door = (f"(the lesson's https:// addresses through its proxy on port {proxy_port}; "
+            f"https://HOST/PATH also at /HOST/PATH)")
     if host not in ALL_INTERFACES:
         base = f"http://{host}:{port}"
-        return (f"Mirror serving at {base}  (https://HOST/PATH -> {base}/HOST/PATH)\n"
+        return (f"Mirror serving at {base}  {door}\n"
                 f"Route Jupyter kernels to it: satlesson kernel install --mirror {base}")
     addresses = [f"http://{addr}:{port}" for addr in network_addresses()]
     local = f"http://127.0.0.1:{port}"
-    lines = [f"Mirror serving on every network interface, port {port}  "
-             f"(https://HOST/PATH -> http://ADDRESS:{port}/HOST/PATH)"]
+    lines = [f"Mirror serving on every network interface, port {port}  {door}"]
     if addresses:
         lines.append("Learners on this machine's network reach it at:")
         lines += [f"  {address}" for address in addresses]
@@ -72,6 +73,7 @@ def serving_message(host: str, port: int) -> str:
         lines.append("This machine has no network address yet: join the room's network, and "
                      "restart the mirror to see its address.")
     lines += [f"This machine reaches it at {local}.",
+              f"Let learners' machines reach ports {port} and {proxy_port} through the firewall.",
               "Each learner runs, once (then chooses that kernel in Jupyter):",
               f"  satlesson kernel install --mirror {addresses[0] if addresses else local}"]
     return "\n".join(lines)

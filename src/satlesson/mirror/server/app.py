@@ -1,11 +1,14 @@
 """The mirror's ASGI application: two stac-fastapi-pgstac APIs and a byte-range file server.
 
-Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``:
+Every upstream URL ``https://HOST/PATH`` is answered at ``/HOST/PATH``, where the mirror's
+proxy (``proxy.py``) sends the requests made at the real address, and where a browser can
+read it directly:
 - the STAC APIs are stac-fastapi-pgstac apps routed at their upstream paths, behind a guard
   that refuses request bodies as upstream does (``guard.py``); their JSON is reshaped on the
-  way out (hrefs into the mirror, upstream key order); a recorded snapshot answers the
-  requests it saw with upstream's own answers (``RecordedAnswers``); repeated requests are
-  answered from the bytes prepared the first time (``cache.py``);
+  way out (the links stac-fastapi builds from the request name the real host, upstream key
+  order); a recorded snapshot answers the requests it saw with upstream's own bytes
+  (``RecordedAnswers``); repeated requests are answered from the bytes prepared the first
+  time (``cache.py``);
 - asset files are served by ``FileResponse`` (206 for Range requests) from the snapshot
   source (``mirror/source.py``: synthetic, rendered on first request, or recorded). Only the
   files the source advertises exist: any other path is a 404, so nothing outside the snapshot
@@ -43,18 +46,15 @@ from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from satlesson.mirror.login import EARTHDATA_LOGIN, EARTHDATA_MACHINE, netrc_text  # noqa: E402
+from satlesson.mirror.routing import CA_PATH  # noqa: E402
 from satlesson.mirror.server.cache import ResponseCache, Store  # noqa: E402
 from satlesson.mirror.server.guard import BodyGuard, SearchGuard, bad_request  # noqa: E402
 from satlesson.mirror.server.listing import FolderIndex, index_page  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
+from satlesson.mirror.server.proxy import ca_certificate  # noqa: E402
 from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
 from satlesson.mirror.source import Api, Source  # noqa: E402
-from satlesson.mirror.urls import (  # noqa: E402
-    E84_SENTINEL_DATA,
-    LPDAAC,
-    MIRRORED_HOSTS,
-    SENTINEL_COGS,
-)
+from satlesson.mirror.urls import MIRRORED_HOSTS  # noqa: E402
 
 
 def write_netrc(state_dir: Path) -> Path:
@@ -109,11 +109,11 @@ def _stac_app(api: Api) -> FastAPI:
     key_order = {item["id"]: {"properties": list(item["properties"]),
                               "assets": list(item["assets"])} for item in api.items()}
     app.add_middleware(SearchGuard, upstream=upstream)
-    if api.answer is not None:  # inside UpstreamShape, which points their hrefs at the mirror;
-        # outside SearchGuard, so a recorded request is looked up as the client sent it
-        app.add_middleware(RecordedAnswers, answer=api.answer)
     app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order,
                        collection_order=[c["id"] for c in api.collections()])
+    if api.answer is not None:  # outermost: a recorded request is looked up as the client
+        # sent it, and upstream's bytes go out untouched
+        app.add_middleware(RecordedAnswers, answer=api.answer)
     return app
 
 
@@ -150,9 +150,9 @@ class RecordedAnswers:
 
 
 class UpstreamShape:
-    """Make the API's JSON read like upstream's: hrefs point into the mirror (by the one rule
-    in ``urls``), the landing link has no trailing slash, collections and item keys keep
-    upstream's order."""
+    """Make the API's JSON read like upstream's: the links stac-fastapi builds from the
+    request (``http://APP/HOST/...``) name the real ``https://HOST/...``, the landing link has
+    no trailing slash, collections and item keys keep upstream's order."""
 
     def __init__(self, app: ASGIApp, mount: str, key_order: dict[str, dict[str, list[str]]],
                  collection_order: list[str]) -> None:
@@ -193,11 +193,11 @@ class UpstreamShape:
         await self.app(scope, receive, capture)
 
     def _reshape(self, body: bytes, base: bytes) -> bytes:
-        # pystac-client reads the landing page again when its root link differs from its URL.
-        landing = base + self.mount.encode()
-        body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
         for host in MIRRORED_HOSTS:
-            body = body.replace(f"https://{host}/".encode(), base + b"/" + host.encode() + b"/")
+            body = body.replace(base + b"/" + host.encode() + b"/", f"https://{host}/".encode())
+        # pystac-client reads the landing page again when its root link differs from its URL.
+        landing = b"https:/" + self.mount.encode()
+        body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
         if b'"Feature' not in body and b'"collections"' not in body:
             return body
         doc = json.loads(body)
@@ -305,7 +305,7 @@ def _authorized(request: Request) -> bool:
 
 
 def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
-              source: Source) -> ASGIApp:
+              source: Source, proxy_port: int) -> ASGIApp:
     cache_dir = state_dir / "assets"
     # Rendering is CPU- and memory-heavy: at most two files at once on a 2-core machine.
     render_slots = anyio.CapacityLimiter(2)
@@ -341,12 +341,20 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
     async def index(request: Request) -> Response:
         base = _base_url(request.scope)
         return JSONResponse({
-            "description": "satlesson offline mirror: https://HOST/PATH is served at /HOST/PATH",
-            "services": [f"{base}{api.mount}" for api in source.apis],
-            "file_hosts": [f"{base}/{h}/" for h in (SENTINEL_COGS, E84_SENTINEL_DATA, LPDAAC)],
+            "description": "satlesson offline mirror: https://HOST/PATH through its proxy, "
+                           "or at /HOST/PATH here",
+            # What `satlesson kernel install --mirror` reads to route a kernel here.
+            "proxy_port": proxy_port,
+            "ca_certificate": f"{base}{CA_PATH}",
+            "hosts": list(MIRRORED_HOSTS),
+            "services": [f"https:/{api.mount}" for api in source.apis],
             # What the pages built against this mirror say about where their outputs come from.
             "snapshot": source.describe(),
         })
+
+    async def ca(request: Request) -> Response:
+        # The public certificate only: the key beside it never leaves the state folder.
+        return FileResponse(ca_certificate(state_dir), media_type="application/x-pem-file")
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, "NotFound", f"Nothing is mirrored at {request.url.path}.")
@@ -367,6 +375,7 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
 
     routes = [
         Route("/", index),
+        Route(CA_PATH, ca),
         Route("/{host:str}/{path:path}", serve_file, methods=["GET", "HEAD"]),
     ]
     files = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})

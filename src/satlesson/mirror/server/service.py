@@ -21,8 +21,7 @@ from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.source import Source
 from satlesson.mirror.sources import open_source
 from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
-
-STATE_ENV = "SATLESSON_MIRROR_DIR"
+from satlesson.settings import STATE_ENV
 
 
 def default_state_dir() -> Path:
@@ -101,20 +100,27 @@ def prepare(state_dir: Path, source: Source):  # -> Cluster, started and loaded
 
 def serve(
     host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, state_dir: Path | None = None,
-    snapshot: Path | None = None,
+    snapshot: Path | None = None, proxy_port: int | None = None,
+    allow_other_hosts: bool = False,
 ) -> None:
     """Serve the mirror in the foreground until Ctrl-C or SIGTERM; stop everything it started.
 
     ``snapshot`` is a recorded snapshot's folder; without it the synthetic snapshot is served.
+    The proxy listens on ``proxy_port`` (default ``port + 1``) of the same ``host``; it
+    refuses hosts outside the lesson unless ``allow_other_hosts``.
     """
     import uvicorn
 
-    from satlesson.mirror.server.addresses import serving_message
+    from satlesson.mirror.server import proxy
+    from satlesson.mirror.server.addresses import ALL_INTERFACES, serving_message
     from satlesson.mirror.server.app import build_app, write_netrc
 
     state_dir = state_dir or default_state_dir()
     source = open_source(snapshot)
+    proxy_port = proxy_port or port + 1
+    proxy.mitmdump()  # a missing proxy is one sentence now, not after the database started
     check_port_free(host, port)
+    check_port_free(host, proxy_port)
     state_dir.mkdir(parents=True, exist_ok=True)
     # SIGTERM becomes an exception (as SIGINT already is) from here on, so a stop during the
     # database start-up, and uvicorn re-raising the signal after its shutdown, both reach the
@@ -125,12 +131,17 @@ def serve(
         write_netrc(state_dir)
 
         def ready() -> None:
-            print(serving_message(host, port), flush=True)
+            print(serving_message(host, port, proxy_port), flush=True)
 
-        app = build_app(cluster, state_dir, on_ready=ready, source=source)
+        app = build_app(cluster, state_dir, on_ready=ready, source=source,
+                        proxy_port=proxy_port)
+        # The proxy keeps one connection to the app per learner's connection and reuses it;
+        # uvicorn's default 5 s idle close races that reuse (a 502 now and then in a room).
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                access_log=False, lifespan="on")
-        uvicorn.Server(config).run()
+                                access_log=False, lifespan="on", timeout_keep_alive=900)
+        app_host = "127.0.0.1" if host in ALL_INTERFACES else host
+        with proxy.running((app_host, port), host, proxy_port, state_dir, allow_other_hosts):
+            uvicorn.Server(config).run()
     finally:
         cluster.stop()
         _log("stopped")
@@ -179,12 +190,15 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
 def running(port: int | None = None, state_dir: Path | None = None,
             timeout: float = 300, snapshot: Path | None = None) -> Iterator[str]:
     """Run ``satlesson mirror serve`` in a child process; yield its base URL; stop it after."""
+    from satlesson.mirror.server.postgres import free_port
+
     state_dir = state_dir or default_state_dir()
     port = port or DEFAULT_PORT
     check_port_free(DEFAULT_HOST, port)
+    proxy_port = port + 1 if port == DEFAULT_PORT else free_port()
     base = f"http://{DEFAULT_HOST}:{port}"
     cmd = [sys.executable, "-m", "satlesson", "mirror", "serve", "--port", str(port),
-           "--state-dir", str(state_dir)]
+           "--proxy-port", str(proxy_port), "--state-dir", str(state_dir)]
     if snapshot is not None:
         from satlesson.mirror.recorded.snapshot import read_manifest
 
