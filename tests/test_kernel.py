@@ -104,8 +104,9 @@ def room_mirror(mirror_state_dir: Path) -> Iterator[tuple[int, str]]:
         proc.wait(60)
 
 
-def run_in_kernel(code: str, timeout: float = 180) -> str:
-    """Start the installed satlesson-mirror kernel, run ``code``, return its stdout."""
+def run_in_kernel(code: str, timeout: float = 180, expect_error: bool = False) -> str:
+    """Start the installed satlesson-mirror kernel, run ``code``, return its stdout (and any
+    traceback); the cell must succeed, or fail if ``expect_error``."""
     km = KernelManager(kernel_name=KERNEL_NAME)
     km.start_kernel()
     try:
@@ -122,7 +123,7 @@ def run_in_kernel(code: str, timeout: float = 180) -> str:
 
         reply = kc.execute_interactive(code, timeout=timeout, output_hook=hook)
         kc.stop_channels()
-        assert reply["content"]["status"] == "ok", "".join(out)
+        assert (reply["content"]["status"] == "ok") != expect_error, "".join(out)
         return "".join(out)
     finally:
         km.shutdown_kernel(now=True)
@@ -175,6 +176,21 @@ def test_kernel_routes_the_lesson_to_the_room_mirror(room_mirror: tuple[int, str
     assert result["width"] == result["worker_width"] == 10980
     assert tuple(result["login"]) == EARTHDATA_LOGIN  # what the mirror accepts
     assert result["server_modules"] == []
+
+    # The mirror goes away (here: the kernel's proxy address no longer answers): the cell
+    # says so in one sentence, for requests and GDAL alike, instead of a traceback.
+    kernel_json = Path(spec.resource_dir) / "kernel.json"
+    gone = json.loads(kernel_json.read_text())
+    gone["env"]["HTTPS_PROXY"] = gone["env"]["https_proxy"] = f"http://127.0.0.2:{free_port()}"
+    kernel_json.write_text(json.dumps(gone))
+    for code in ('Client.open("https://earth-search.aws.element84.com/v1")',
+                 f'rasterio.open("{result["hrefs"][0]}")'):
+        said = run_in_kernel(f"import rasterio\nfrom pystac_client import Client\n{code}",
+                             expect_error=True)
+        assert said.strip() == (
+            f"The workshop mirror at {base} is not answering (its computer may be asleep or on "
+            "another network): ask your instructor, or use the live services with "
+            "`satlesson kernel remove` and the default Python kernel."), said
 
     removed = satlesson("kernel", "remove")
     assert removed.returncode == 0, removed.stderr

@@ -11,8 +11,10 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from satlesson.mirror.routing import kernel_env
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
@@ -105,6 +107,19 @@ def test_every_episode_names_the_synthetic_snapshot(site: Path) -> None:
         assert html.count('class="satlesson-data-notice satlesson-data-synthetic') == 1, page
         assert f"Synthetic data (snapshot {SNAPSHOT_VERSION})" in html, page
     assert "satlesson-data-notice" not in (site / "index.html").read_text()
+
+
+def test_no_page_shows_the_mirrors_address(site: Path, mirror_base: str) -> None:
+    """Built under the mirror, the pages print what they print online: real addresses."""
+    port = urlsplit(mirror_base).port
+    proxy_port = requests.get(mirror_base + "/", timeout=10).json()["proxy_port"]
+    pages = sorted(site.glob("**/*.html")) + sorted(site.glob("episodes/*.ipynb"))
+    assert len(pages) > 10
+    for page in pages:
+        text = page.read_text()
+        for address in (f":{port}", f":{proxy_port}", "127.0.0.1:8642", "127.0.0.1:8643"):
+            assert address not in text, (page.name, address)
+    assert "https://sentinel-cogs.s3.us-west-2.amazonaws.com/" in (site / EPISODE).read_text()
 
 
 def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:

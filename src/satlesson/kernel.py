@@ -90,7 +90,9 @@ def install(url: str) -> tuple[Path, str]:
         env.update({name: str(folder / Path(value).name) for name, value in env.items()
                     if Path(value).parent == source})
         spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            # Jupyter's own kernel; a cell failing because the mirror went away says so.
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.exec_lines=import satlesson.mirror.gone"],
             "display_name": f"Python 3 (satlesson mirror at {base})",
             "language": "python",
             "env": {**env, "NETRC": str(folder / "netrc")},
