@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +22,7 @@ import pytest
 import requests
 
 from satlesson.clip import clip_asset
+from satlesson.mirror.routing import VARIABLES
 
 # One item of the original lesson's own ItemCollection, saved from the live Earth Search API
 # (public as Ridima28/geospatial-python, August 2026), cut to its red band: real hrefs.
@@ -106,3 +109,16 @@ def test_the_addon_needs_only_mitmproxy() -> None:
               if isinstance(node, ast.ImportFrom)}
     assert roots - {"__future__"} <= {"mitmproxy"} | set(sys.stdlib_module_names)
     assert "mitmproxy" in roots
+
+
+def test_mirror_env_routes_a_shell_curl_included(mirror_base: str, tmp_path: Path) -> None:
+    """`eval "$(satlesson mirror env)"`: programs started from that shell, even a terminal's
+    curl, reach the real address and get the mirror's answer."""
+    script = (f'eval "$({sys.executable} -m satlesson mirror env --base {mirror_base} '
+              f'--state-dir {tmp_path})"\n'
+              "curl -sS --fail https://earth-search.aws.element84.com/v1/collections/sentinel-2-l2a")
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}  # a fresh shell
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == "sentinel-2-l2a"
