@@ -3,14 +3,13 @@ fixture lesson passes. Fast: no Sphinx build."""
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from satlesson import cli_check
+from satlesson import cli
 from satlesson.lesson import check
 
 FIXTURES = Path(__file__).parent / "lesson_fixtures" / "check"
@@ -78,10 +77,7 @@ def test_missing_path_is_a_usage_error(in_fixtures: Path) -> None:
 
 
 def test_cli_subcommand(in_fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser(prog="satlesson")
-    cli_check.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["check", "bad/vague-link.md"])
-    assert args.func(args) == 1
+    assert cli.main(["check", "bad/vague-link.md"]) == 1
     assert capsys.readouterr().out.startswith("bad/vague-link.md:3: ")
 
 

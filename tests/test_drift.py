@@ -28,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from satlesson import drift, facts
+from satlesson import facts
+from satlesson.facts import drift
 from satlesson.mirror.server import proxy
 from satlesson.mirror.server.postgres import free_port
 

@@ -242,7 +242,7 @@ def test_cache_key_hashes_what_outputs_depend_on() -> None:
     assert {f"data/{p.name}" for p in (PACKAGE / "data").iterdir()} <= hashed
     server = ("server/app.py", "server/service.py", "server/postgres.py",
               "server/database.py", "errors.py")
-    for name in [f"mirror/{n}" for n in server] + ["cli.py", "cli_check.py", "__main__.py"]:
+    for name in [f"mirror/{n}" for n in server] + ["cli.py", "__main__.py"]:
         assert name not in hashed
     assert not any(name.startswith("lesson/") for name in hashed)
 

@@ -262,7 +262,8 @@ with open(path, "w") as f:
 FAKE_SATLESSON = """
 import os, sys
 assert sys.argv[1:] == ["drift"], sys.argv
-from satlesson import drift, facts
+from satlesson import facts
+from satlesson.facts import drift
 mode = os.environ["FAKE_DRIFT"]
 if mode == "unreachable":
     os.execv(sys.executable, [sys.executable, "-m", "satlesson", "drift",

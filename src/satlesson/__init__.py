@@ -6,4 +6,9 @@ lesson's data services) and ``satlesson.lesson`` (Sphinx extension and ``satless
 sit beside it and are never imported by the helper API.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # written once, in pyproject.toml
+    __version__ = version("satlesson")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

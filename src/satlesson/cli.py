@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from satlesson import cli_check
+from satlesson.errors import SatlessonError
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.urls import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT
 
@@ -61,6 +61,7 @@ def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="fetch https://HOST/PATH from BASE_URL/HOST/PATH (e.g. a mirror)")
     record.add_argument("--port", type=int, default=None, help="the recorder's port")
     record.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND")
+    mirror.set_defaults(func=_mirror)
 
 
 def _mirror(args: argparse.Namespace) -> int:
@@ -94,6 +95,16 @@ def _mirror(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_parser(subparsers: argparse._SubParsersAction) -> None:
+    from satlesson.lesson import check
+
+    parser = subparsers.add_parser(
+        "check", help="lint the lesson sources",
+        description="Report lesson problems as file:line: message; exit 1 if there are any.")
+    check.add_arguments(parser)
+    parser.set_defaults(func=check.run)
+
+
 def _drift_parser(subparsers: argparse._SubParsersAction) -> None:
     drift = subparsers.add_parser(
         "drift", help="check that the services still give the facts the pages show")
@@ -105,7 +116,7 @@ def _drift_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _drift(args: argparse.Namespace) -> int:
     """Exit 0 when nothing moved, 1 when something did, 2 when a service could not be asked."""
-    from satlesson import drift
+    from satlesson.facts import drift
 
     try:
         return drift.run(args.against)
@@ -142,16 +153,12 @@ def _kernel(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="satlesson", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    _mirror_parser(subparsers)
-    _kernel_parser(subparsers)
-    cli_check.add_parser(subparsers)
-    _drift_parser(subparsers)
+    for register in (_mirror_parser, _kernel_parser, _check_parser, _drift_parser):
+        register(subparsers)
     args = parser.parse_args(argv)
     try:
-        if args.command == "mirror":
-            return _mirror(args)
         return int(args.func(args))
-    except MirrorError as exc:
+    except SatlessonError as exc:
         print(f"satlesson: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

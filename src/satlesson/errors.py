@@ -1,14 +1,15 @@
-"""The errors the helper API raises on purpose.
+"""The errors satlesson raises on purpose: one root, each error one sentence to act on.
 
-Each carries one sentence a learner can act on. Catch :class:`SatlessonError` to handle them
-all; each module re-exports its own (``from satlesson.search import SearchError``).
+Catch :class:`SatlessonError` to handle them all. The helper API's are here, and each of its
+modules re-exports its own (``from satlesson.search import SearchError``); the mirror's
+(``mirror.errors.MirrorError``), ``drift``'s and the lesson build's derive from the same root.
 """
 
 from __future__ import annotations
 
 
 class SatlessonError(Exception):
-    """Base class of the helper API's deliberate errors."""
+    """Base class of satlesson's deliberate errors (the CLI prints just their message)."""
 
 
 class SearchError(SatlessonError):

@@ -16,12 +16,13 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from satlesson.errors import SatlessonError
 from satlesson.settings import MIRROR_ENV
 
 TIMEOUT = 5.0  # seconds: the mirror runs on this machine, so it answers at once or not at all
 
 
-class DataSourceError(Exception):
+class DataSourceError(SatlessonError):
     """One sentence for the person running the build."""
 
 

@@ -28,7 +28,7 @@ _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
 UNCHANGED, CHANGED, GREW = "no", "yes", "grew, as expected"
 
 
-class Unreachable(Exception):
+class Unreachable(SatlessonError):
     """A service could not be asked; the message is one sentence for the CLI to print."""
 
 
