@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pystac
 import xarray as xr
+from pystac.extensions.raster import RasterBand
 from rasterio.enums import Resampling
 
 from satlesson.clip import clip_asset
@@ -44,12 +45,14 @@ def scale_offset(item: pystac.Item, asset_key: str) -> tuple[float, float] | Non
     if asset is None:
         keys = ", ".join(item.assets) or "none"
         raise ClipError(f"Item {item.id} has no asset '{asset_key}'; its assets are: {keys}")
-    bands = asset.extra_fields.get("raster:bands") or [{}]
-    first = bands[0] if isinstance(bands, list) and bands else {}
-    if "scale" not in first and "offset" not in first:
+    # Read by pystac's raster extension, whether or not the item declares it (hand-made
+    # items often do not).
+    listed = asset.extra_fields.get("raster:bands")
+    first = RasterBand(listed[0]) if isinstance(listed, list) and listed else None
+    if first is None or (first.scale is None and first.offset is None):
         return None
-    offset = 0.0 if item.properties.get(BOA_OFFSET_APPLIED) is True else first.get("offset", 0.0)
-    return float(first.get("scale", 1.0)), float(offset)
+    offset = 0.0 if item.properties.get(BOA_OFFSET_APPLIED) is True else first.offset or 0.0
+    return float(first.scale if first.scale is not None else 1.0), float(offset)
 
 
 def load_bands(
