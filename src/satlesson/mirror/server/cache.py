@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import anyio
+from cachetools import LRUCache
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Headers that cannot change an answer: left out of the key so that clients differing only
@@ -44,31 +44,28 @@ class Answer:
         return len(self.body) + len(self.gzipped or b"")
 
 
-@dataclass
 class Store:
-    """Answers by request key, least recently used dropped first beyond ``max_bytes``."""
+    """Answers by request key, least recently used dropped first beyond ``max_bytes``
+    (cachetools' LRU cache, sized by each answer's bytes)."""
 
-    max_bytes: int = 64 * 1024 * 1024
-    max_answer: int = 4 * 1024 * 1024
-    answers: OrderedDict[bytes, Answer] = field(default_factory=OrderedDict)
-    size: int = 0
-    # Keys being answered now: identical requests wait on the event instead of recomputing.
-    pending: dict[bytes, anyio.Event] = field(default_factory=dict)
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024,
+                 max_answer: int = 4 * 1024 * 1024) -> None:
+        self.answers: LRUCache[bytes, Answer] = LRUCache(maxsize=max_bytes,
+                                                         getsizeof=lambda a: a.size)
+        self.max_answer = max_answer
+        # Keys being answered now: identical requests wait on the event instead of recomputing.
+        self.pending: dict[bytes, anyio.Event] = {}
+
+    @property
+    def size(self) -> int:
+        return int(self.answers.currsize)
 
     def get(self, key: bytes) -> Answer | None:
-        answer = self.answers.get(key)
-        if answer is not None:
-            self.answers.move_to_end(key)
-        return answer
+        return self.answers.get(key)
 
     def put(self, key: bytes, answer: Answer) -> None:
-        if answer.size > self.max_answer or key in self.answers:
-            return
-        self.answers[key] = answer
-        self.size += answer.size
-        while self.size > self.max_bytes:
-            _, dropped = self.answers.popitem(last=False)
-            self.size -= dropped.size
+        if answer.size <= min(self.max_answer, self.answers.maxsize) and key not in self.answers:
+            self.answers[key] = answer
 
 
 def request_key(scope: Scope, body: bytes) -> bytes:
