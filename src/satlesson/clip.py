@@ -29,8 +29,8 @@ from rioxarray.exceptions import NoDataInBounds, OneDimensionalRaster
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from satlesson.atomic import atomic_output
 from satlesson.errors import ClipError
-from satlesson.items import atomic_output
 
 __all__ = ["ClipError", "clip_asset", "gdal_options", "polygon_of"]
 

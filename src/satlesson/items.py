@@ -7,58 +7,18 @@ leaves the previous file as it was and no half-written file behind.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pystac
 
+from satlesson.atomic import atomic_output
 from satlesson.errors import ItemsFileError
 
 __all__ = ["ItemsFileError", "atomic_output", "load_items", "save_items"]
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success move it onto ``path`` atomically.
-
-    The caller writes the whole file to the yielded path. If the block raises, the temporary
-    file is removed and ``path`` is untouched. Parent folders are created.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder, so os.replace is a rename on one file system (atomic), never a copy.
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        yield tmp
-        # Flush the data before the rename: otherwise a crash soon after could leave a
-        # renamed but empty file on some file systems.
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Persist the rename itself (POSIX); Windows cannot open folders, and needs not."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_items(

@@ -13,6 +13,8 @@ import os
 import shutil
 from pathlib import Path
 
+from satlesson.atomic import atomic_output
+
 __all__ = ["copy_to", "data_path", "names"]
 
 _SUFFIXES = (".geojson", ".csv")
@@ -58,8 +60,7 @@ def copy_to(folder: str | os.PathLike[str] = "data") -> list[Path]:
     for name in names():
         dest = target / name
         if not dest.exists():
-            tmp = dest.with_name(f".{name}.part")
-            shutil.copyfile(data_path(name), tmp)
-            tmp.replace(dest)  # never a half-written file under the real name
+            with atomic_output(dest) as tmp:  # never a half-written file under the real name
+                shutil.copyfile(data_path(name), tmp)
         copied.append(dest)
     return copied

@@ -17,7 +17,6 @@ import base64
 import mimetypes
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,6 +34,7 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.directives import MarkupError, parse_directive_text
 from myst_parser.parsers.mdit import create_md_parser
 
+from satlesson.atomic import atomic_output
 from satlesson.lesson.blocks import BLOCKS
 
 # The syntax extensions the lesson's _config.yml enables (colon fences carry every block).
@@ -491,17 +491,8 @@ def learner_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
 def write_notebook(notebook: nbformat.NotebookNode, target: str | os.PathLike[str]) -> None:
     """Write ``notebook`` to ``target`` through a temporary file, so no half-written file
     is ever left where a reader (or a web server) finds it."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            nbformat.write(notebook, handle)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from a web server
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(target, durable=False) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        nbformat.write(notebook, handle)
 
 
 def write_learner_notebook(

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from satlesson.atomic import atomic_output
 from satlesson.mirror.errors import MirrorError
 
 if TYPE_CHECKING:
@@ -74,9 +75,8 @@ def load(path: Path = RECORD) -> Record:
 
 def save(record: Record, path: Path = RECORD) -> None:
     """Write the record atomically, one key per line so a diff shows what an episode gained."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(dict(sorted(record.items())), indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(dict(sorted(record.items())), indent=2) + "\n")
 
 
 def specs(advertised: dict[str, FileSpec], record: Record | None = None) -> list[FileSpec]:

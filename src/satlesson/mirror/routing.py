@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from satlesson.atomic import atomic_output
 from satlesson.mirror.errors import MirrorError
 from satlesson.settings import MIRROR_ENV
 
@@ -78,9 +79,8 @@ def client_env(base: str, folder: Path) -> dict[str, str]:
                           f"({type(exc).__name__}).") from None
     folder.mkdir(parents=True, exist_ok=True)
     bundle = folder / BUNDLE
-    partial = bundle.with_suffix(".partial")
-    partial.write_text(_trusted_now().rstrip("\n") + "\n" + ca.text)
-    partial.replace(bundle)
+    with atomic_output(bundle) as tmp:
+        tmp.write_text(_trusted_now().rstrip("\n") + "\n" + ca.text)
     host = urlsplit(base).hostname or "127.0.0.1"
     proxy = f"http://{host if ':' not in host else f'[{host}]'}:{info['proxy_port']}"
     # The mirror's own address, and loopback (Dask's dashboard), are reached directly.

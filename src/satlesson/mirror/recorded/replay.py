@@ -10,15 +10,14 @@ reads them as nodata; unread bytes of other files are zeros. Files never read ar
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from satlesson.atomic import atomic_output
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.recorded import snapshot, tiff
 from satlesson.mirror.source import UPSTREAM_APIS, Answer, Api
@@ -93,21 +92,15 @@ class RecordedSource:
 
     def produce(self, entry: RecordedFile, cache_dir: Path) -> Path:
         dest = self._built(entry, cache_dir)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "r+b") as out, (self.folder / entry.stored).open("rb") as parts:
-                out.truncate(entry.size)  # a sparse file: unread bytes take no disk space
-                have = list(entry.ranges)
-                for lo, hi in have:
-                    out.seek(lo)
-                    out.write(parts.read(hi - lo))
-                if entry.tiff:
-                    _mark_absent_tiles(out, have)
-            os.chmod(name, 0o644)
-            os.replace(name, dest)
-        finally:
-            Path(name).unlink(missing_ok=True)
+        with atomic_output(dest, durable=False) as tmp, open(tmp, "w+b") as out, \
+                (self.folder / entry.stored).open("rb") as parts:
+            out.truncate(entry.size)  # a sparse file: unread bytes take no disk space
+            have = list(entry.ranges)
+            for lo, hi in have:
+                out.seek(lo)
+                out.write(parts.read(hi - lo))
+            if entry.tiff:
+                _mark_absent_tiles(out, have)
         return dest
 
     def missing(self, host: str, path: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from satlesson.atomic import atomic_output
 from satlesson.mirror.synthetic import dem, truth
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.filespec import FileSpec, Kind
@@ -152,17 +152,10 @@ def render(spec: FileSpec, dest: Path) -> None:
 
 
 def _write_atomically(dest: Path, suffix: str, write: Callable[[Path], None]) -> None:
-    """``write`` a temp file beside ``dest``, then rename it: no reader sees half a file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix, dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    """``write`` a temp file beside ``dest``, then rename it: no reader sees half a file
+    (not flushed to disk: a cache file lost in a crash is rendered again)."""
+    with atomic_output(dest, suffix, durable=False) as tmp:
         write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from a server run as another user
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def cache_path(spec: FileSpec, cache_dir: Path) -> Path:
