@@ -101,6 +101,11 @@ for port in range(18642, 19642, 2):
 EOF
 )
 stop() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    say "failed; the container's last words:"
+    "${PODMAN[@]}" logs --tail 40 "$NAME" >&2 || true
+  fi
   if [ "${KEEP:-}" = 1 ]; then
     say "left running: ${PODMAN[*]} stop $NAME && ${PODMAN[*]} rm -v $NAME"
     return
@@ -129,6 +134,7 @@ say "serving at $base; its health check:"
 "${PODMAN[@]}" healthcheck run "$NAME" >&2 && say "healthy"
 "${PODMAN[@]}" logs "$NAME" 2>&1 | sed 's/^/  | /' >&2
 
-SATLESSON_CONTAINER_URL=$base SATLESSON_CONTAINER_LOGS="${PODMAN[*]} logs $NAME" \
+# The host's mirror to compare with has a state folder of its own (not a running mirror's).
+SATLESSON_CONTAINER_URL=$base SATLESSON_MIRROR_DIR=${SATLESSON_MIRROR_DIR:-$CACHE/host-mirror} \
   "$PYTHON" -m pytest -p no:cacheprovider -v tests/container_checks.py
 say "passed in $SECONDS s (image $((size / 1000000)) MB)"

@@ -94,7 +94,7 @@ def kernel(container: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def host_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``satlesson mirror serve`` on this machine, on a free port, with its own state folder."""
     state = Path(os.environ.get("SATLESSON_MIRROR_DIR")
-                 or Path.home() / ".cache" / "satlesson" / "container" / "host-mirror")
+                 or tmp_path_factory.mktemp("host-mirror"))  # the script names a kept one
     state.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = tmp_path_factory.mktemp("host") / "serve.log"
