@@ -84,6 +84,9 @@ build_start=$SECONDS
 "${PODMAN[@]}" build --isolation chroot --network=host --format docker --pull=never \
   --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
   "${build_args[@]}" -t "$IMAGE" -f Containerfile . >&2
+# Earlier builds' images, which nothing names any more, go (their ~3 GB each add up); the
+# layers this build reuses are kept.
+"${PODMAN[@]}" image prune -f >/dev/null
 size=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$IMAGE")
 say "built in $((SECONDS - build_start)) s; image size $((size / 1000000)) MB"
 
