@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site site-live snapshot test deps bench lint clean
+.PHONY: site site-live snapshot test test-container deps bench lint clean
 
 # A recorded snapshot folder (see `make snapshot`); empty: the mirror's synthetic snapshot.
 SNAPSHOT ?=
@@ -37,6 +37,13 @@ test: deps
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/satlesson check
 	$(BIN)/python -m pytest
+
+## test-container: build the mirror's container image (Containerfile) with Podman from a Debian
+## base made here (nothing pulled from a registry), start it, run the seed's calls and episode
+## 1's learner notebook against it through `satlesson kernel install --mirror URL`, compare it
+## with `satlesson mirror serve` on this machine, and stop it (scripts/test-container.sh)
+test-container: deps
+	PYTHON=$(BIN)/python ./scripts/test-container.sh
 
 ## bench: print the mirror's and the build's figures
 bench: deps

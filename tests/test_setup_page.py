@@ -43,6 +43,7 @@ def workshop_blocks(way: str) -> list[str]:
     text = (ROOT / "setup.md").read_text()
     section = text.split("## Use the lesson in a workshop", 1)[1].split("\n## ", 1)[0]
     part = section.split(f"\n### {way}\n", 1)[1].split("\n### ", 1)[0]
+    part = part.split("\n#### ", 1)[0]  # a sub-part, such as the container's, is not run here
     return re.findall(r"```bash\n(.*?)```", part, flags=re.S)
 
 
