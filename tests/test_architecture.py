@@ -6,6 +6,7 @@ source."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ def test_helper_api_imports_neither_mirror_nor_lesson_tooling() -> None:
 
 
 SYNTHETIC = "satlesson.mirror.synthetic"
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "satlesson"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "satlesson"
 
 
 def _imports(path: Path, modules: set[str]) -> dict[str, set[str]]:
@@ -114,3 +116,35 @@ def test_source_interface_imports_no_source() -> None:
         if isinstance(node, ast.ImportFrom) and node.module}  # fmt: skip
     assert not any(m.startswith(("satlesson.mirror.synthetic", "satlesson.mirror.recorded"))
                    for m in imported), imported
+
+
+def _readme_paths() -> set[str]:
+    """Every path the README's "What is here" table names (bare names after a path are in
+    that path's folder)."""
+    text = (ROOT / "README.md").read_text().split("## What is here", 1)[1].split("\n## ", 1)[0]
+    named: set[str] = set()
+    for row in text.splitlines():
+        if not row.startswith("| `"):
+            continue
+        where = row.split(" | ", 1)[0]
+        folder = ""
+        for name in re.findall(r"`([^`]+)`", where):
+            if "/" in name.rstrip("/"):
+                folder = name.rsplit("/", 1)[0] + "/" if not name.endswith("/") else ""
+                named.add(name.rstrip("/"))
+            else:
+                named.add((folder + name).rstrip("/"))
+    return named
+
+
+def test_the_readme_names_every_room_of_the_package() -> None:
+    named = _readme_paths()
+    for path in named:
+        assert (ROOT / path).exists(), f"the README names {path}, which does not exist"
+    package = ROOT / "src" / "satlesson"
+    folders = {p.parent for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    for folder in sorted(folders - {package, package / "mirror"}):
+        assert folder.relative_to(ROOT).as_posix() in named, f"the README omits {folder}"
+    for module in sorted([*package.glob("*.py"), *(package / "mirror").glob("*.py")]):
+        if module.name != "__init__.py":
+            assert module.relative_to(ROOT).as_posix() in named, f"the README omits {module}"
