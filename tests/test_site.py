@@ -124,7 +124,7 @@ def test_no_page_shows_the_mirrors_address(site: Path, mirror_base: str) -> None
     episodes = sorted(site.glob("episodes/*.html")) + sorted(site.glob("episodes/*.ipynb"))
     assert len(episodes) >= 10
     for page in episodes:
-        assert not re.search(r"127\.0\.0\.1:(8642|8643|%d|%d)" % (port, proxy_port),
+        assert not re.search(rf"127\.0\.0\.1:(8642|8643|{port}|{proxy_port})",
                              page.read_text()), page.name
     assert "https://sentinel-cogs.s3.us-west-2.amazonaws.com/" in (site / EPISODE).read_text()
 
