@@ -123,12 +123,9 @@ def running(app: tuple[str, int], host: str, port: int, state_dir: Path,
             time.sleep(0.1)
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        from satlesson.mirror.server.service import stop
+
+        stop(proc, 20)
 
 
 if __name__ == "__main__":

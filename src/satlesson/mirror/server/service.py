@@ -213,12 +213,17 @@ def running(port: int | None = None, state_dir: Path | None = None,
         _wait_ready(proc, base, timeout, log)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 60)
+
+
+def stop(proc: subprocess.Popen, grace: float) -> None:
+    """Ask a child server to stop; kill it if it has not within ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float, log: Path) -> None:
