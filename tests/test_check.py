@@ -18,6 +18,7 @@ FIXTURES = Path(__file__).parent / "lesson_fixtures" / "check"
 CASES = [
     ("episodes/no-keypoints.md", 1, "episode has no keypoints block"),
     ("episodes/no-timings.md", 1, "needs 'exercises' in whole minutes"),
+    ("episodes/wrong-times.md", 1, "'teaching: 60' but the episode's content takes about 1 minute"),
     ("challenge-no-solution.md", 3, "challenge 'ch-alone' has no solution"),
     ("challenge-no-label.md", 5, "challenge has no :label:"),
     ("image-no-alt.md", 3, "has no alt text"),

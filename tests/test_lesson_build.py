@@ -170,9 +170,9 @@ def test_schedule(book: Book) -> None:
     assert rows == [
         ["Start", "Episode", "Teaching (min)", "Exercises (min)"],
         ["00:00", "Setup instructions", "", ""],
-        ["00:00", "1. First episode", "30", "15"],
-        ["00:45", "2. Second episode", "20", "10"],
-        ["01:15", "Finish", "", ""],
+        ["00:00", "1. First episode", "5", "10"],
+        ["00:15", "2. Second episode", "5", "0"],
+        ["00:20", "Finish", "", ""],
     ]
 
 

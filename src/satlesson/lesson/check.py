@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from satlesson.lesson import frontmatter
+from satlesson.lesson import frontmatter, timing
 from satlesson.lesson.blocks import EPISODES_DIR, KNOWN_DIRECTIVES
 from satlesson.lesson.source import Directive, Source, parse
 
@@ -161,9 +161,17 @@ def _episode_structure(src: Source, display: str) -> Iterable[Problem]:
     for block in REQUIRED_BLOCKS:
         if block not in names:
             yield Problem(display, 1, f"episode has no {block} block")
-    for key in TIMINGS:
-        if frontmatter.minutes(src.meta, key) is None:
+    stated = {key: frontmatter.minutes(src.meta, key) for key in TIMINGS}
+    for key, minutes in stated.items():
+        if minutes is None:
             yield Problem(display, 1, f"episode front matter needs '{key}' in whole minutes")
+    estimate = timing.estimate(src.path)
+    for key, minutes in stated.items():
+        expected = getattr(estimate, key)
+        if minutes is not None and not timing.within(minutes, expected):
+            unit = "minute" if expected == 1 else "minutes"
+            yield Problem(display, 1, f"'{key}: {minutes}' but the episode's content takes about "
+                                      f"{expected} {unit} (see satlesson.lesson.timing)")
 
 
 def _challenges(src: Source, display: str) -> Iterable[Problem]:
