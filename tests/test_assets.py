@@ -7,6 +7,9 @@ are rendered here, except the single full-resolution test marked slow.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -122,6 +125,16 @@ def test_same_bytes_every_build(specs: dict[tuple[str, str], Spec], tmp_path: Pa
         render.render(spec, second)
         assert first.read_bytes() == second.read_bytes(), key
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    # ... and in another process, with another hash seed: what a second machine renders.
+    code = ("import sys\nfrom pathlib import Path\nfrom satlesson.mirror.synthetic import render\n"
+            "from satlesson.mirror.synthetic.advertised import advertised_files\n"
+            "spec = next(s for s in advertised_files().values()\n"
+            f"            if (s.item_id, s.asset_key) == ({CLEAR!r}, 'coastal'))\n"
+            "render.render(spec, Path(sys.argv[1]))\n")
+    there = tmp_path / "c-coastal"
+    subprocess.run([sys.executable, "-c", code, str(there)], check=True,
+                   env={**os.environ, "PYTHONHASHSEED": "4321"})
+    assert there.read_bytes() == (tmp_path / "a-coastal").read_bytes()
 
 
 def test_jp2_twin_is_jpeg2000(rendered: Callable[[str, str], Path],

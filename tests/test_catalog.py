@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import json
+import io
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -518,20 +522,27 @@ def test_core_schema_validation_offline(
     assert errors(item_schema, broken)
 
 
-def test_output_is_deterministic_json() -> None:
-    def dump() -> str:
-        return json.dumps(
-            [
-                earth_search.earth_search_collections(),
-                earth_search.earth_search_items(),
-                cmr.cmr_collections(),
-                cmr.cmr_items(),
-                sorted(advertised_files()),
-            ],
-            sort_keys=False,
-        )
+_DUMP = """
+import hashlib, json
+from satlesson.mirror.synthetic import cmr, earth_search
+from satlesson.mirror.synthetic.advertised import advertised_files
+text = json.dumps([earth_search.earth_search_collections(), earth_search.earth_search_items(),
+                   cmr.cmr_collections(), cmr.cmr_items(), sorted(advertised_files())])
+print(hashlib.sha256(text.encode()).hexdigest())
+"""
 
-    assert dump() == dump()
+
+def test_output_is_deterministic_json() -> None:
+    """The same catalog in every process: hash seeds (salted per process) and call order
+    must not leak into it, or two machines of one room would serve different answers."""
+    namespace: dict[str, Any] = {}
+    with contextlib.redirect_stdout(io.StringIO()) as here:
+        exec(_DUMP, namespace)
+    for hash_seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        there = subprocess.run([sys.executable, "-c", _DUMP], env=env, capture_output=True,
+                               text=True, check=True).stdout  # fmt: skip
+        assert there == here.getvalue(), hash_seed
 
 
 def test_calls_return_independent_copies() -> None:

@@ -5,6 +5,7 @@ mirror's proxy, at the real addresses, for requests, GDAL and Dask's worker proc
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -129,8 +130,19 @@ def run_in_kernel(code: str, timeout: float = 180, expect_error: bool = False) -
         km.shutdown_kernel(now=True)
 
 
+def _global_addresses() -> set[str]:
+    """This machine's global IPv4 addresses as iproute2 lists them (an independent account)."""
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2's `ip` is not installed")
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return {line.split()[3].split("/")[0] for line in out.splitlines()}
+
+
 def test_network_addresses_are_this_machines() -> None:
-    for addr in network_addresses():
+    found = network_addresses()
+    assert set(found) >= _global_addresses(), found  # none of the machine's addresses missed
+    for addr in found:
         assert not addr.startswith("127.")
         with socket.socket() as s:
             s.bind((addr, 0))  # only an address of this machine can be bound
@@ -139,6 +151,7 @@ def test_network_addresses_are_this_machines() -> None:
 def test_serve_on_all_interfaces_prints_the_addresses(room_mirror: tuple[int, str]) -> None:
     port, printed = room_mirror
     assert f"http://127.0.0.1:{port}" in printed
+    assert set(network_addresses()) >= _global_addresses()
     for addr in network_addresses():
         assert f"http://{addr}:{port}" in printed
     command = printed.split("satlesson kernel install --mirror ", 1)[1].split()[0]
@@ -170,6 +183,7 @@ def test_kernel_routes_the_lesson_to_the_room_mirror(room_mirror: tuple[int, str
     assert result["ids"] == CLEAR_IDS
     # The real addresses, exactly as online, and the files behind them read by GDAL in the
     # kernel and in a Dask worker process (no internet here: only the mirror can answer).
+    assert len(result["hrefs"]) == len(CLEAR_IDS)
     assert all(h.startswith("https://sentinel-cogs.s3.us-west-2.amazonaws.com/")
                for h in result["hrefs"])
     assert result["search_link"] == "https://earth-search.aws.element84.com/v1/search"
