@@ -45,7 +45,7 @@ test: deps
 test-container: deps
 	PYTHON=$(BIN)/python ./scripts/test-container.sh
 
-## bench: print the mirror's and the build's figures
+## bench: print the mirror's and the build's figures, and the test suite's phases with their times
 bench: deps
 	$(BIN)/python scripts/bench_clip.py
 	$(BIN)/python scripts/bench_episodes.py
@@ -54,6 +54,7 @@ bench: deps
 	$(BIN)/python scripts/bench_room.py
 	$(BIN)/python scripts/bench_snapshot.py
 	$(BIN)/python scripts/bench_archive.py
+	$(BIN)/python scripts/bench_suite.py
 
 deps: $(STAMP)
 	./scripts/install-system-deps.sh
