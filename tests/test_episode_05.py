@@ -87,3 +87,23 @@ def test_hidden_check_catches_a_wrong_solution(
                             "import numpy as np\n"
                             "masked_classes = [0, 1, 3, 6, 8, 9, 10, 11]\nimport odc.stac\n")
     assert_check_fails(text, tmp_path, mirror_base, mirror_state_dir, message)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # Overviews that average class codes into codes that are not there.
+        ('"DEFLATE", RESAMPLING="NEAREST")', '"DEFLATE", RESAMPLING="AVERAGE")',
+         "the overviews mix class codes"),
+        # The chunk-by-chunk staging file left behind next to the COG.
+        ("staging.unlink()\n", "\n", "the temporary files should be gone"),
+    ],
+)
+def test_saving_check_catches_an_unsafe_write(
+    tmp_path: Path, mirror_base: str, mirror_state_dir: Path, old: str, new: str, message: str,
+) -> None:  # fmt: skip
+    text = EPISODE.read_text()
+    assert text.count(old) == 1
+    text = text.replace(old, new)
+    end = text.index("The workers keep `dnbr_kept` in memory")
+    assert_check_fails(text[:end], tmp_path, mirror_base, mirror_state_dir, message)
