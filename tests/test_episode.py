@@ -115,15 +115,19 @@ def test_outputs_show_the_real_addresses(executed: Run, mirror_base: str) -> Non
 @pytest.mark.parametrize(
     ("label", "old", "new", "message"),
     [
-        # July only: the six scenes of July instead of twelve.
-        ("ch-time-filter", '"2023-07-01/2023-08-31"', '"2023-07-01/2023-07-31"',
-         "Drift: 12 scenes became 6 (fact 'scenes')"),
-        # No cloud filter: the cloudy 3 July scene comes back too.
+        # One day instead of the month of August: one scene instead of six.
+        ("ch-time-filter", 'datetime="2023-08"', 'datetime="2023-08-27"', "august:"),
+        # No cloud filter on the server: the cloudy 3 July scene comes back too.
         ("ch-cloud-filter", '    query=["eo:cloud_cover<1"],\n', "",
          "Drift: 11 clear scenes became 12 (fact 'clear-scenes')"),
+        # A stricter filter in Python than on the server: the two ways disagree.
+        ("ch-cloud-filter", '"eo:cloud_cover"] < 1]', '"eo:cloud_cover"] < 0.05]', "clear_ids:"),
         # February only: three of the five HLS items.
         ("ch-hls", '"2021-02-01/2021-03-30"', '"2021-02-01/2021-02-28"',
          "Drift: 5 HLS items became 3 (fact 'hls-items')"),
+        # Sorted the wrong way round: the cloudiest usable item first.
+        ("ch-hls", "sorted(hls_items, key=cloud_cover)",
+         "sorted(hls_items, key=cloud_cover, reverse=True)", "usable: not clearest first"),
     ],
 )
 def test_hidden_check_catches_a_wrong_solution(
