@@ -18,6 +18,7 @@ from episode_runs import (
     Run,
     assert_check_fails,
     assert_gated_challenges,
+    execute,
     figures,
     mutate,
     run_first,
@@ -139,3 +140,18 @@ def test_hidden_check_catches_a_wrong_solution(
         # Skip the raster reads before the HLS exercise: only its own check matters here.
         text = without(text, "## Open a band remotely", "## Beyond Earth Search")
     assert_check_fails(text, tmp_path, mirror_base, mirror_state_dir, message)
+
+
+def test_netrc_cell_skips_without_an_earthdata_login(
+    tmp_path: Path, mirror_base: str, mirror_state_dir: Path
+) -> None:
+    """A learner with no Earthdata account runs every cell: the netrc cell says so and goes on."""
+    text = without(EPISODE.read_text(), "## Open a band remotely", "## Beyond Earth Search")
+    netrc_cell = "```{code-cell} python\nimport netrc\n"
+    assert text.count(netrc_cell) == 1
+    # No netrc file at all, as on a fresh laptop (the mirror's kernel names its demo one).
+    text = text.replace(netrc_cell, "```{code-cell} python\nos.environ['NETRC'] = 'none'\n```\n\n"
+                        + netrc_cell)
+    out = stdout(execute(text, tmp_path, mirror_base, mirror_state_dir))
+    assert "No Earthdata login in a netrc file: skipping the download that needs one." in out
+    assert "401 Unauthorized" in out and "200 OK" not in out
