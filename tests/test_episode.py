@@ -18,6 +18,7 @@ from episode_runs import (
     Run,
     assert_check_fails,
     assert_gated_challenges,
+    execute,
     figures,
     mutate,
     run_first,
@@ -103,15 +104,19 @@ def test_outputs_show_the_real_addresses(executed: Run, mirror_base: str) -> Non
 @pytest.mark.parametrize(
     ("label", "old", "new", "message"),
     [
-        # July only: the six scenes of July instead of twelve.
-        ("ch-time-filter", '"2023-07-01/2023-08-31"', '"2023-07-01/2023-07-31"',
-         "Drift: 12 scenes became 6 (fact 'scenes')"),
-        # No cloud filter: the cloudy 3 July scene comes back too.
+        # One day instead of the month of August: one scene instead of six.
+        ("ch-time-filter", 'datetime="2023-08"', 'datetime="2023-08-27"', "august:"),
+        # No cloud filter on the server: the cloudy 3 July scene comes back too.
         ("ch-cloud-filter", '    query=["eo:cloud_cover<1"],\n', "",
          "Drift: 11 clear scenes became 12 (fact 'clear-scenes')"),
+        # A stricter filter in Python than on the server: the two ways disagree.
+        ("ch-cloud-filter", '"eo:cloud_cover"] < 1]', '"eo:cloud_cover"] < 0.05]', "clear_ids:"),
         # February only: three of the five HLS items.
         ("ch-hls", '"2021-02-01/2021-03-30"', '"2021-02-01/2021-02-28"',
          "Drift: 5 HLS items became 3 (fact 'hls-items')"),
+        # Sorted the wrong way round: the cloudiest usable item first.
+        ("ch-hls", "sorted(hls_items, key=cloud_cover)",
+         "sorted(hls_items, key=cloud_cover, reverse=True)", "usable: not clearest first"),
     ],
 )
 def test_hidden_check_catches_a_wrong_solution(
@@ -123,3 +128,18 @@ def test_hidden_check_catches_a_wrong_solution(
         # Skip the raster reads before the HLS exercise: only its own check matters here.
         text = without(text, "## Open a band remotely", "## Beyond Earth Search")
     assert_check_fails(text, tmp_path, mirror_base, mirror_state_dir, message)
+
+
+def test_netrc_cell_skips_without_an_earthdata_login(
+    tmp_path: Path, mirror_base: str, mirror_state_dir: Path
+) -> None:
+    """A learner with no Earthdata account runs every cell: the netrc cell says so and goes on."""
+    text = without(EPISODE.read_text(), "## Open a band remotely", "## Beyond Earth Search")
+    netrc_cell = "```{code-cell} python\nimport netrc\n"
+    assert text.count(netrc_cell) == 1
+    # No netrc file at all, as on a fresh laptop (the mirror's kernel names its demo one).
+    text = text.replace(netrc_cell, "```{code-cell} python\nos.environ['NETRC'] = 'none'\n```\n\n"
+                        + netrc_cell)
+    out = stdout(execute(text, tmp_path, mirror_base, mirror_state_dir))
+    assert "No Earthdata login in a netrc file: skipping the download that needs one." in out
+    assert "401 Unauthorized" in out and "200 OK" not in out

@@ -18,7 +18,7 @@ from episode_runs import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODE = ROOT / "episodes" / "02-read-rasters.md"
-LABELS = ["ch-crs-units", "ch-stretch", "ch-offset", "ch-reflectance"]
+LABELS = ["ch-point-pixel", "ch-crs-units", "ch-stretch", "ch-offset", "ch-reflectance"]
 
 
 def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
@@ -50,6 +50,8 @@ def test_figures_have_alt_text(executed: Run) -> None:
 @pytest.mark.parametrize(
     ("label", "old", "new", "message"),
     [
+        # longitude and latitude where the grid wants metres: a pixel at the tile's edge
+        ("ch-point-pixel", "x=point_x, y=point_y", "x=27.95, y=36.20", "point_dn:"),
         ("ch-crs-units", "zone = crs.utm_zone", "zone = crs.name", "zone:"),
         ("ch-stretch", "quantile([0.05, 0.95])", "quantile([0.02, 0.98])", "5th percentile"),
         # trusting raster:bands' offset although the item says it was already applied

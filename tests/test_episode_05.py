@@ -63,9 +63,9 @@ def test_figures_have_alt_text(executed: Run) -> None:
 @pytest.mark.parametrize(
     ("label", "old", "new", "message"),
     [
-        # Chunk edges that cut through the COG's 1024-pixel tiles.
+        # Chunk edges that cut through the COG's 1024-pixel blocks.
         ("ch-chunks", '"y": 2048, "x": 2048}, lock=False)', '"y": 2000, "x": 2000}, lock=False)',
-         "fall between the file's 1024-pixel tiles"),
+         "cut through the file's 1024-pixel blocks"),
         # The area of every pixel with dNBR >= 0.1, low severity included.
         ("ch-burnt-area", "(dnbr_kept >= 0.27)", "(dnbr_kept >= 0.1)",
          "burnt_km2: expected the area with dNBR of at least 0.27"),

@@ -83,7 +83,7 @@ def august_27(s: Services) -> dict[str, Any] | None:
 
 
 def crs_code(properties: dict[str, Any] | None) -> str | None:
-    """The CRS as the page works it out: proj:code, else proj:epsg."""
+    """The CRS as episode 2 works it out from the item: proj:code, else proj:epsg."""
     if properties is None:
         return None
     if "proj:code" in properties:
