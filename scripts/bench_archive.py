@@ -18,12 +18,12 @@ from pathlib import Path
 from pystac_client import Client
 from shapely.geometry import Point
 
-from satlesson.mirror import routing
+from satlesson.mirror.client import routing
+from satlesson.mirror.client.urls import EARTH_SEARCH_API
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 from satlesson.mirror.synthetic import earth_search
 from satlesson.mirror.synthetic.advertised import advertised_files
-from satlesson.mirror.urls import EARTH_SEARCH_API
 
 POINT = Point(27.95, 36.20)
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 

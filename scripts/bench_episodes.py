@@ -28,7 +28,7 @@ import rasterio
 import yaml
 from nbclient import NotebookClient
 
-from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 

@@ -40,7 +40,7 @@ import jupytext
 import requests
 import requests.adapters
 
-from satlesson.mirror import routing
+from satlesson.mirror.client import routing
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 

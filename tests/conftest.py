@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from satlesson.mirror import routing
+from satlesson.mirror.client import routing
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 

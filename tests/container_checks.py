@@ -22,8 +22,8 @@ import pytest
 import requests
 from jupyter_client.manager import KernelManager
 
-from satlesson.kernel import KERNEL_NAME
 from satlesson.lesson.learner import write_learner_notebook
+from satlesson.mirror.client.kernel import KERNEL_NAME
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.client.routing import kernel_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CELL_TIMEOUT = 900  # seconds; the first read of a band may render it in the mirror

@@ -1,33 +1,104 @@
 """Arrows point down: the helper API the episodes import never pulls in the mirror or the
-Sphinx tooling, so a learner's `pip install` needs neither; inside the mirror, the synthetic
-snapshot's modules import each other without cycles, and the source interface imports no
-source."""
+Sphinx tooling, so a learner's `pip install` needs neither; the mirror's client (a learner's
+kernel) imports no server code; only the command line imports the Sphinx tooling. The
+import-linter contracts in pyproject.toml state these arrows (`lint-imports`, in `make test`);
+the tests here show that a wrong import breaks them, and check at run time what an import
+really loads. Inside the mirror, the synthetic snapshot's modules import each other without
+cycles, and the source interface imports no source."""
 
 from __future__ import annotations
 
 import ast
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def test_helper_api_imports_neither_mirror_nor_lesson_tooling() -> None:
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "satlesson"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _loaded(modules: list[str], packages: tuple[str, ...]) -> list[str]:
+    """The modules in one of the packages ``packages`` that importing ``modules`` loads."""
     code = (
         "import sys\n"
-        "import satlesson.search, satlesson.items, satlesson.clip, satlesson.bands\n"
-        "bad = sorted(m for m in sys.modules if m.startswith(('satlesson.mirror', "
-        "'satlesson.lesson', 'sphinx', 'stac_fastapi', 'pypgstac')))\n"
-        "print(','.join(bad))\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + f"print(','.join(sorted(m for m in sys.modules for p in {packages!r}\n"
+        "                         if m == p or m.startswith(p + '.'))))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
-    assert result.stdout.strip() == ""
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+def test_helper_api_imports_neither_mirror_nor_lesson_tooling() -> None:
+    helpers = [f"satlesson.{m}" for m in ("search", "items", "clip", "bands", "errors", "atomic",
+                                           "settings", "lessondata")]  # fmt: skip
+    assert _loaded(helpers, ("satlesson.mirror", "satlesson.lesson", "sphinx", "stac_fastapi",
+                             "pypgstac")) == []
+    assert _loaded(helpers, ("satlesson",)) != []  # the check sees what it loads
+
+
+def test_mirror_client_loads_no_server_code() -> None:
+    client = [f"satlesson.mirror.client.{m}" for m in ("urls", "routing", "gone", "login",
+                                                        "kernel")]  # fmt: skip
+    assert _loaded(client, ("satlesson.mirror.server", "satlesson.mirror.synthetic",
+                            "satlesson.mirror.recorded", "stac_fastapi", "pypgstac", "psycopg",
+                            "uvicorn", "starlette")) == []
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` on the package under ``root/src`` with ``root/pyproject.toml``."""
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=root,
+                          env={"PYTHONPATH": str(root / "src"), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("copy")
+    shutil.copy(ROOT / "pyproject.toml", root)
+    shutil.copytree(PACKAGE, root / "src" / "satlesson",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_the_import_contracts_hold(package_copy: Path) -> None:
+    result = _lint_imports(package_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(("module", "line", "contract"), [
+    ("clip.py", "import satlesson.mirror.client.urls",
+     "The helper API the episodes import needs neither the mirror nor the lesson tooling"),
+    ("search.py", "import sphinx",
+     "The helper API the episodes import needs neither the mirror nor the lesson tooling"),
+    ("mirror/client/urls.py", "from satlesson.mirror import sources",  # server code, indirectly
+     "The mirror's client (a learner's kernel) imports no server code"),
+    ("mirror/client/kernel.py", "import uvicorn",
+     "The mirror's client (a learner's kernel) imports no server code"),
+    ("facts/drift.py", "from satlesson.lesson import check",
+     "Only the command line imports the Sphinx tooling"),
+])  # fmt: skip
+def test_a_wrong_import_breaks_its_contract(package_copy: Path, module: str, line: str,
+                                            contract: str) -> None:
+    path = package_copy / "src" / "satlesson" / module
+    original = path.read_text()
+    path.write_text(original + f"\n\ndef _wrong() -> None:\n    {line}  # noqa\n")
+    try:
+        result = _lint_imports(package_copy)
+    finally:
+        path.write_text(original)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{contract} BROKEN" in " ".join(result.stdout.split())
 
 
 SYNTHETIC = "satlesson.mirror.synthetic"
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "src" / "satlesson"
 
 
 def _imports(path: Path, modules: set[str]) -> dict[str, set[str]]:

@@ -16,7 +16,7 @@ from pystac import Item
 from pystac_client import Client
 
 from satlesson.bands import load_bands, scale_offset
-from satlesson.mirror.urls import EARTH_SEARCH_API
+from satlesson.mirror.client.urls import EARTH_SEARCH_API
 
 RHODES_BBOX = [27.68375, 35.875969, 28.247358, 36.458195]  # the island, lon/lat
 SEA_BOX = (566000, 4032000, 574000, 4040000)  # open water between Rhodes and Symi, EPSG:32635

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from satlesson.mirror.urls import DEFAULT_PORT
+from satlesson.mirror.client.urls import DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTAINERFILE = (ROOT / "Containerfile").read_text()

@@ -10,8 +10,8 @@ from pystac import Item
 from pystac_client import Client
 from rio_cogeo.cogeo import cog_validate
 
+from satlesson.mirror.client.urls import EARTH_SEARCH_API
 from satlesson.mirror.synthetic import dem, earth_search
-from satlesson.mirror.urls import EARTH_SEARCH_API
 
 RHODES_BBOX = (27.68, 35.87, 28.25, 36.46)
 MAIN_TILE = "Copernicus_DSM_COG_10_N36_00_E027_00_DEM"

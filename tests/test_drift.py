@@ -328,7 +328,7 @@ def test_make_site_live_uses_no_mirror_and_its_own_cache() -> None:
     live, site = recipe("site-live"), recipe("site")
     assert "jupyter-book build . --builder html -W --keep-going" in live
     assert "mirror run" not in live and "mirror run" in site
-    from satlesson.mirror.routing import VARIABLES
+    from satlesson.mirror.client.routing import VARIABLES
 
     for variable in VARIABLES:
         assert f"-u {variable}" in live

@@ -18,8 +18,8 @@ import requests
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-from satlesson.kernel import KERNEL_NAME
-from satlesson.mirror.login import EARTHDATA_LOGIN
+from satlesson.mirror.client.kernel import KERNEL_NAME
+from satlesson.mirror.client.login import EARTHDATA_LOGIN
 from satlesson.mirror.server.addresses import network_addresses
 from satlesson.mirror.server.postgres import free_port
 
@@ -240,7 +240,7 @@ def test_learner_side_needs_no_server_libraries(jupyter_dir: Path) -> None:
     code = (
         "import sys; from satlesson import cli\n"
         "cli.main(['kernel', 'install', '--mirror', 'http://127.0.0.1:9'])\n"
-        "from satlesson.mirror import routing, urls\n"
+        "from satlesson.mirror.client import routing, urls\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {SERVER_MODULES!r}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

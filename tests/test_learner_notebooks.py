@@ -22,7 +22,7 @@ import pytest
 
 from satlesson.lesson import learner
 from satlesson.lesson.learner import learner_notebook, write_learner_notebook
-from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.client.routing import kernel_env
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODES = sorted((ROOT / "episodes").glob("*.md"))

@@ -237,7 +237,7 @@ def test_cache_key_hashes_what_outputs_depend_on() -> None:
     for name in ("__init__.py", "search.py", "items.py", "clip.py", "bands.py", "errors.py"):
         assert name in hashed
     for name in ("synthetic/scenes.py", "synthetic/earth_search.py", "synthetic/model.py",
-                 "routing.py", "urls.py"):
+                 "client/routing.py", "client/urls.py"):
         assert f"mirror/{name}" in hashed
     assert {f"data/{p.name}" for p in (PACKAGE / "data").iterdir()} <= hashed
     server = ("server/app.py", "server/service.py", "server/postgres.py",

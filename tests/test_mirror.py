@@ -14,9 +14,9 @@ from pystac_client import Client
 from pystac_client.warnings import DoesNotConformTo
 from shapely.geometry import Point, shape
 
+from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API, mirror_url
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.server import postgres
-from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API, mirror_url
 
 RHODES = Point(27.95, 36.20)
 SUMMER = "2023-07-01/2023-08-31"

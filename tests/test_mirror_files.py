@@ -12,7 +12,7 @@ from pystac import Item
 from pystac_client import Client
 from rio_cogeo.cogeo import cog_validate
 
-from satlesson.mirror.urls import EARTH_SEARCH_API
+from satlesson.mirror.client.urls import EARTH_SEARCH_API
 
 # The "before" scene: the episode opens its red band, so its files are shared.
 ITEM_ID = "S2A_35SNA_20230708_0_L2A"

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from satlesson.clip import clip_asset
-from satlesson.mirror.routing import VARIABLES
+from satlesson.mirror.client.routing import VARIABLES
 
 # One item of the original lesson's own ItemCollection, saved from the live Earth Search API
 # (public as Ridima28/geospatial-python, August 2026), cut to its red band: real hrefs.

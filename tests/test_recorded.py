@@ -27,12 +27,12 @@ from pystac_client import Client
 from rasterio.windows import Window
 from shapely.geometry import box, shape
 
+from satlesson.mirror.client.routing import kernel_env
+from satlesson.mirror.client.urls import EARTH_SEARCH_API, mirror_url
 from satlesson.mirror.recorded.snapshot import MANIFEST
 from satlesson.mirror.recorded.tiff import parse
-from satlesson.mirror.routing import kernel_env
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
-from satlesson.mirror.urls import EARTH_SEARCH_API, mirror_url
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODE = ROOT / "episodes" / "01-access-satellite-imagery.md"

@@ -16,7 +16,7 @@ from pystac import Item
 from pystac_client import Client
 
 from satlesson.bands import load_bands
-from satlesson.mirror.urls import EARTH_SEARCH_API
+from satlesson.mirror.client.urls import EARTH_SEARCH_API
 
 AFTER = "S2A_35SNA_20230827_0_L2A"
 EP06 = ("the original Carpentries lesson's episode 06 (geospatial-python 36832e5), red band "

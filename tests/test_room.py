@@ -15,8 +15,8 @@ import requests.adapters
 from pystac_client import Client
 from shapely.geometry import Point
 
+from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 from satlesson.mirror.server.cache import Answer, Store
-from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
 RHODES = Point(27.95, 36.20)
 SUMMER = "2023-07-01/2023-08-31"

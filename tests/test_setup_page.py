@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from satlesson.kernel import KERNEL_NAME
+from satlesson.mirror.client.kernel import KERNEL_NAME
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from satlesson.mirror.routing import kernel_env
+from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]

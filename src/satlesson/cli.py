@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from satlesson.errors import SatlessonError
+from satlesson.mirror.client.urls import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.urls import DEFAULT_BASE, DEFAULT_HOST, DEFAULT_PORT
 
 
 def _mirror_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -75,7 +75,7 @@ def _mirror(args: argparse.Namespace) -> int:
     elif args.verb == "build":
         service.build(state_dir, args.item, args.everything, args.jobs)
     elif args.verb == "env":
-        from satlesson.mirror.routing import kernel_env
+        from satlesson.mirror.client.routing import kernel_env
 
         for key, value in kernel_env(args.base, state_dir).items():
             print(f"export {key}={shlex.quote(value)}")
@@ -137,7 +137,7 @@ def _kernel_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _kernel(args: argparse.Namespace) -> int:
-    from satlesson import kernel
+    from satlesson.mirror.client import kernel
 
     if args.verb == "remove":
         print(f"Removed the {kernel.KERNEL_NAME} kernel ({kernel.remove()}).")

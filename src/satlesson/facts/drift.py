@@ -96,7 +96,7 @@ def run(against: str | None = None, out: TextIO = sys.stdout, progress: bool = T
     if against:
         if not against.startswith(("http://", "https://")):
             raise Unreachable(f"--against needs an http(s) base URL, got {against!r}.")
-        from satlesson.mirror import routing
+        from satlesson.mirror.client import routing
         from satlesson.mirror.errors import MirrorError
 
         base = against.rstrip("/")

@@ -51,7 +51,7 @@ def env_version() -> int:
 # the snapshot's version (asked of the mirror) keys the data on purpose, this hash catches
 # unreleased edits. The files are hashed, not imported: the mirror stays optional.
 HELPER_MODULES = ("__init__.py", "search.py", "items.py", "clip.py", "bands.py", "errors.py")
-SNAPSHOT_MODULES = ("routing.py", "urls.py")  # and every module of mirror/synthetic
+SNAPSHOT_MODULES = ("client/routing.py", "client/urls.py")  # and every module of mirror/synthetic
 
 
 def helper_files() -> list[Path]:

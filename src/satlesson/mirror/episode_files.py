@@ -60,7 +60,7 @@ def run_episode(episode: Path, base: str, state_dir: Path) -> None:
     import jupytext
     from nbclient import NotebookClient
 
-    from satlesson.mirror.routing import kernel_env
+    from satlesson.mirror.client.routing import kernel_env
 
     nb = jupytext.read(episode, fmt="myst")
     with tempfile.TemporaryDirectory() as workdir:

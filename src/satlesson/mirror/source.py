@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from satlesson.mirror.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
+from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
 Answer = dict[str, Any]  # "status", "content_type", "body" (upstream's JSON text)
 

@@ -38,12 +38,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from satlesson.mirror.client.routing import CA_PATH
+from satlesson.mirror.client.urls import DEFAULT_HOST, MIRRORED_HOSTS
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.recorded import snapshot, tiff
-from satlesson.mirror.routing import CA_PATH
 from satlesson.mirror.server import proxy
 from satlesson.mirror.source import UPSTREAM_APIS, UpstreamApi
-from satlesson.mirror.urls import DEFAULT_HOST, MIRRORED_HOSTS
 
 CHUNK = 256 * 1024
 HEADER_BYTES = 16384  # what GDAL reads first of a remote TIFF: kept for every TIFF touched
@@ -456,7 +456,7 @@ def record(out: Path, command: Sequence[str], upstream: str | None = None,
 
     Nothing is written to ``out`` unless the command succeeds and the snapshot is complete.
     """
-    from satlesson.mirror.routing import kernel_env
+    from satlesson.mirror.client.routing import kernel_env
     from satlesson.mirror.server.postgres import free_port
 
     out = out.resolve()

@@ -45,8 +45,9 @@ from starlette.responses import FileResponse, JSONResponse, Response  # noqa: E4
 from starlette.routing import Route  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
-from satlesson.mirror.login import EARTHDATA_LOGIN, EARTHDATA_MACHINE, netrc_text  # noqa: E402
-from satlesson.mirror.routing import CA_PATH  # noqa: E402
+from satlesson.mirror.client.login import EARTHDATA_LOGIN, EARTHDATA_MACHINE, netrc_text  # noqa: E402
+from satlesson.mirror.client.routing import CA_PATH  # noqa: E402
+from satlesson.mirror.client.urls import MIRRORED_HOSTS  # noqa: E402
 from satlesson.mirror.server.cache import ResponseCache, Store  # noqa: E402
 from satlesson.mirror.server.guard import BodyGuard, SearchGuard, bad_request  # noqa: E402
 from satlesson.mirror.server.listing import FolderIndex, index_page  # noqa: E402
@@ -54,7 +55,6 @@ from satlesson.mirror.server.postgres import Cluster  # noqa: E402
 from satlesson.mirror.server.proxy import ca_certificate  # noqa: E402
 from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
 from satlesson.mirror.source import Api, Source  # noqa: E402
-from satlesson.mirror.urls import MIRRORED_HOSTS  # noqa: E402
 
 
 def write_netrc(state_dir: Path) -> Path:

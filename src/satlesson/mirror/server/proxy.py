@@ -1,7 +1,7 @@
 """The mirror's front door: an intercepting HTTPS proxy (mitmproxy) for the lesson's hosts.
 
 Clients are told to use it with the standard settings (``HTTPS_PROXY`` and a CA bundle: see
-``mirror/routing.py``), so the lesson's code, GDAL and Dask workers reach
+``mirror/client/routing.py``), so the lesson's code, GDAL and Dask workers reach
 ``https://earth-search.aws.element84.com/...`` at its real address while the answers come
 from this machine. TLS is terminated with certificates signed by a CA that mitmproxy creates
 in the state folder on first start; its private key stays there (mode 0600, never served).
@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from satlesson.mirror.client.urls import MIRRORED_HOSTS
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.urls import MIRRORED_HOSTS
 from satlesson.settings import MITMDUMP_ENV
 
 # mitmproxy 12 needs Python 3.12; 11 is the newest series for the lesson's Python 3.11.

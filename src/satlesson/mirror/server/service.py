@@ -17,10 +17,10 @@ from typing import IO
 
 import requests
 
+from satlesson.mirror.client.urls import DEFAULT_HOST, DEFAULT_PORT
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.source import Source
 from satlesson.mirror.sources import open_source
-from satlesson.mirror.urls import DEFAULT_HOST, DEFAULT_PORT
 from satlesson.settings import STATE_ENV
 
 
@@ -244,7 +244,7 @@ def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float, log: Pat
 def run_with_mirror(command: Sequence[str], port: int | None = None,
                     state_dir: Path | None = None, snapshot: Path | None = None) -> int:
     """Run ``command`` with the mirror up and its kernels routed to it; return its exit code."""
-    from satlesson.mirror.routing import kernel_env
+    from satlesson.mirror.client.routing import kernel_env
 
     state_dir = state_dir or default_state_dir()
     with running(port, state_dir, snapshot=snapshot) as base:

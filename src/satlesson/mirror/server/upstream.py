@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from satlesson.mirror.urls import CMR, EARTH_SEARCH
+from satlesson.mirror.client.urls import CMR, EARTH_SEARCH
 
 STAC = "https://api.stacspec.org"
 OGC_FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf"

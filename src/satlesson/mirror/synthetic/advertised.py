@@ -3,11 +3,11 @@ needed to produce the file. Above the API modules, which each list their own fil
 
 from __future__ import annotations
 
+from satlesson.mirror.client.urls import TRUTH_HOST
 from satlesson.mirror.synthetic.cmr import cmr_files
 from satlesson.mirror.synthetic.collection1 import c1_files
 from satlesson.mirror.synthetic.earth_search import dem_files, l2a_files
 from satlesson.mirror.synthetic.filespec import FileSpec
-from satlesson.mirror.urls import TRUTH_HOST
 
 TRUTH_URL = f"https://{TRUTH_HOST}/truth/rhodes-2023-burn-scar.json"
 

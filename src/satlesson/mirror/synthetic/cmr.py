@@ -13,6 +13,7 @@ from functools import cache
 
 from pyproj import Transformer
 
+from satlesson.mirror.client.urls import CMR, CMR_LPCLOUD_API, LPDAAC
 from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
@@ -22,7 +23,6 @@ from satlesson.mirror.synthetic.scenes import (
     HLSScene,
 )
 from satlesson.mirror.synthetic.stac import GLOBAL_BBOX, Json, bbox, provider
-from satlesson.mirror.urls import CMR, CMR_LPCLOUD_API, LPDAAC
 
 __all__ = ["HLS_COLLECTION", "HLS_ASSET_KEYS", "cmr_collections", "cmr_items", "cmr_files"]
 

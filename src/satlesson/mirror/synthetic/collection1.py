@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 
+from satlesson.mirror.client.urls import E84_SENTINEL_DATA, EARTH_SEARCH_API
 from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.scenes import S2_EPSG, S2_SCENES, S2Scene, s2_footprint
 from satlesson.mirror.synthetic.sentinel2 import (
@@ -26,7 +27,6 @@ from satlesson.mirror.synthetic.sentinel2 import (
     s2_properties,
 )
 from satlesson.mirror.synthetic.stac import COG, Json, bbox
-from satlesson.mirror.urls import E84_SENTINEL_DATA, EARTH_SEARCH_API
 
 __all__ = ["C1_COLLECTION", "C1_ASSET_KEYS", "c1_id", "c1_items", "c1_collection",
            "c1_files"]

@@ -9,6 +9,7 @@ written; the one real item reproduced verbatim is S2A_35SNA_20230827_0_L2A.
 
 from __future__ import annotations
 
+from satlesson.mirror.client.urls import COP_DEM_30, EARTH_SEARCH_API, SENTINEL_COGS
 from satlesson.mirror.synthetic import dem
 from satlesson.mirror.synthetic.archive import all_s2_scenes
 from satlesson.mirror.synthetic.collection1 import c1_collection, c1_items
@@ -24,7 +25,6 @@ from satlesson.mirror.synthetic.sentinel2 import (
     s2_properties,
 )
 from satlesson.mirror.synthetic.stac import COG, GLOBAL_BBOX, JP2, Json, bbox, provider
-from satlesson.mirror.urls import COP_DEM_30, EARTH_SEARCH_API, SENTINEL_COGS
 
 __all__ = [
     "S2_COLLECTION",

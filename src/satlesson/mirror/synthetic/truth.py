@@ -19,9 +19,9 @@ import functools
 import json
 from typing import Any
 
+from satlesson.mirror.client.urls import TRUTH_HOST
 from satlesson.mirror.synthetic import model
 from satlesson.mirror.synthetic.scenes import S2_SCENES, SNAPSHOT_VERSION
-from satlesson.mirror.urls import TRUTH_HOST
 
 BEFORE = "S2A_35SNA_20230708_0_L2A"
 AFTER = "S2A_35SNA_20230827_0_L2A"

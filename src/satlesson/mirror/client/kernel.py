@@ -2,7 +2,7 @@
 
 In a workshop with one mirror for the room, each learner needs only the pip package and
 Jupyter. The kernel this module registers is Jupyter's own Python kernel with an environment
-that routes it, and every process it starts, to the mirror's proxy (``mirror/routing.py``):
+that routes it, and every process it starts, to the mirror's proxy (``routing.py``):
 the mirror's CA certificate, fetched at install time, is added to a CA bundle in the kernel's
 folder and trusted by that kernel only. The folder also holds a netrc with the mirror's demo
 Earthdata login, named by the kernel's ``NETRC``, so the lesson's code for protected files
@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from satlesson.mirror.client.login import netrc_text
+from satlesson.mirror.client.routing import client_env, describe
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.login import netrc_text
-from satlesson.mirror.routing import client_env, describe
 
 KERNEL_NAME = "satlesson-mirror"
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -92,7 +92,7 @@ def install(url: str) -> tuple[Path, str]:
         spec = {
             # Jupyter's own kernel; a cell failing because the mirror went away says so.
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--IPKernelApp.exec_lines=import satlesson.mirror.gone"],
+                     "--IPKernelApp.exec_lines=import satlesson.mirror.client.gone"],
             "display_name": f"Python 3 (satlesson mirror at {base})",
             "language": "python",
             "env": {**env, "NETRC": str(folder / "netrc")},
