@@ -16,16 +16,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import jupytext
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from myst_parser.config.main import MdParserConfig
-from myst_parser.parsers.mdit import create_md_parser
+from typing import TYPE_CHECKING
 
 from satlesson.lesson.blocks import CHALLENGE
-from satlesson.lesson.learner import MYST_EXTENSIONS
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 MINUTES_PER_CELL = 1.0  # type it, run it, read the output
 MINUTES_PER_CODE_LINE = 0.25
@@ -67,6 +64,14 @@ class Estimate:
 
 @cache
 def _parser() -> MarkdownIt:
+    # Imported here: the CLI loads `satlesson check` for every command, and the mirror's
+    # image has no docs extra (jupytext, myst-parser).
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    from satlesson.lesson.learner import MYST_EXTENSIONS
+
     return create_md_parser(MdParserConfig(enable_extensions=MYST_EXTENSIONS), RendererHTML)
 
 
@@ -81,6 +86,8 @@ def within(stated: int, estimated: int) -> bool:
 
 def estimate(path: Path) -> Estimate:
     """Count an episode (a MyST Markdown notebook) and estimate its minutes."""
+    import jupytext  # see _parser
+
     notebook = jupytext.read(path, fmt="md:myst")
     counts = dict.fromkeys(("cells", "code_lines", "figures", "words", "challenges",
                             "solution_lines"), 0)  # fmt: skip
