@@ -4,8 +4,9 @@ The rule counts what an instructor does in front of a room: every code cell lear
 typed live, run and its output read (a figure is looked at and discussed), the prose is said
 in the instructor's own words, and every challenge is read, tried and then gone through
 together. The rates are round numbers, checked against the original lesson ("Introduction to
-Geospatial Raster and Vector Data with Python", episodes 05-12): counted the same way, its
-eight episodes come to 410 minutes where they state 450, although single episodes differ by
+Geospatial Raster and Vector Data with Python", episodes 05-12, whose pages are in its own
+Workbench format, counted once by a throwaway script): at these rates its eight episodes
+come to 410 minutes where they state 450, although single episodes differ by
 up to half (its own timings are rough). The instructor notes explain the rule to instructors;
 ``satlesson check`` compares each episode's front matter with it.
 """
