@@ -23,6 +23,7 @@ from satlesson.mirror.server.postgres import free_port
 from satlesson.mirror.synthetic.advertised import advertised_files
 
 ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "src" / "satlesson" / "data" / episode_files.RECORD_FILE  # this checkout's
 
 
 def episodes(paths: list[str]) -> list[Path]:
@@ -39,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     state = (args.state_dir or service.default_state_dir()).resolve()
     advertised = advertised_files()
-    record = episode_files.load() if episode_files.RECORD.exists() else {}
+    record = episode_files.load(RECORD) if RECORD.exists() else {}
     log = state / "requests.log"
     with service.running(free_port(), state) as base:
         for episode in episodes(args.episodes):
@@ -52,8 +53,8 @@ def main() -> None:
             record[episode.stem] = files
             count = sum(map(len, files.values()))
             print(f"{episode.stem}: {count} files of {len(files)} items", flush=True)
-    episode_files.save(record)
-    print(f"wrote {episode_files.RECORD.relative_to(ROOT)}")
+    episode_files.save(record, RECORD)
+    print(f"wrote {RECORD.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from episode_runs import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+LESSON_DATA = ROOT / "src" / "satlesson" / "data" / "lesson"
 EPISODE = ROOT / "episodes" / "03-vectors-meet-rasters.md"
 LABELS = ["ch-buffer", "ch-before", "ch-elevation"]
 
@@ -36,7 +37,7 @@ def test_runs_first_with_the_lesson_data(executed: Run) -> None:
     nb, workdir = executed
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
     for name in ("rhodes.geojson", "rhodes-places.csv"):
-        assert (workdir / "data" / name).read_bytes() == (ROOT / "data" / name).read_bytes()
+        assert (workdir / "data" / name).read_bytes() == (LESSON_DATA / name).read_bytes()
     out = stdout(nb)
     assert "S2A_35SNA_20230708_0_L2A S2A_35SNA_20230827_0_L2A" in out
     assert "WGS 84 / UTM zone 35N" in out

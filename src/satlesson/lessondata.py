@@ -1,16 +1,16 @@
 """The lesson's small vector files (the outline of Rhodes, named places), shipped with the package.
 
-In the repository they live in the top-level ``data/`` folder, with their provenance in
-``data/README.md``; an installed package carries them as ``satlesson.lessonfiles`` (see
-``setup.py``). :func:`copy_to` puts them where an episode reads them, so a notebook runs from an
-empty folder.
+They are package data, ``src/satlesson/data/lesson/``, with their provenance in its
+``README.md``; a checkout and an installed wheel find them the same way, through
+``importlib.resources``. :func:`copy_to` puts them where an episode reads them, so a notebook
+runs from an empty folder.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
+from importlib.resources import files
 from pathlib import Path
 
 from satlesson.atomic import atomic_output
@@ -18,18 +18,12 @@ from satlesson.atomic import atomic_output
 __all__ = ["copy_to", "data_path", "names"]
 
 _SUFFIXES = (".geojson", ".csv")
-# A source checkout (PYTHONPATH=src, or an editable install) has no satlesson.lessonfiles
-# package: the files are in the checkout's data/ folder.
-_CHECKOUT = Path(__file__).resolve().parents[2] / "data"
 
 
 def _folder() -> Path:
-    spec = importlib.util.find_spec("satlesson.lessonfiles")
-    if spec is not None and spec.submodule_search_locations:
-        folder = Path(next(iter(spec.submodule_search_locations)))
-    else:
-        folder = _CHECKOUT
-    if not folder.is_dir():
+    folder = files("satlesson").joinpath("data", "lesson")
+    # pip installs satlesson as plain files, so its resources are real paths, never a zip's.
+    if not isinstance(folder, Path) or not folder.is_dir():
         raise FileNotFoundError(
             "The lesson's data files are missing from this installation of satlesson; "
             "reinstall it: python -m pip install --force-reinstall satlesson"

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from satlesson.mirror.errors import MirrorError
 if TYPE_CHECKING:
     from satlesson.mirror.synthetic.filespec import FileSpec
 
-RECORD = Path(__file__).resolve().parents[1] / "data" / "episode-files.json"
+RECORD_FILE = "episode-files.json"  # package data, written in a checkout by RECORD_SCRIPT
 RECORD_SCRIPT = "scripts/record_episode_files.py"
 CELL_TIMEOUT = 900  # seconds: a band not rendered yet renders on its first read
 
@@ -69,11 +70,14 @@ def run_episode(episode: Path, base: str, state_dir: Path) -> None:
         client.execute(env={**os.environ, **kernel_env(base, state_dir)})
 
 
-def load(path: Path = RECORD) -> Record:
+def load(path: Path | None = None) -> Record:
+    """The record at ``path``; by default the one the package ships."""
+    if path is None:
+        return json.loads(files("satlesson").joinpath("data", RECORD_FILE).read_text())
     return json.loads(path.read_text())
 
 
-def save(record: Record, path: Path = RECORD) -> None:
+def save(record: Record, path: Path) -> None:
     """Write the record atomically, one key per line so a diff shows what an episode gained."""
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(dict(sorted(record.items())), indent=2) + "\n")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ from scipy import ndimage
 from shapely import transform as shp_transform
 from shapely.geometry import mapping, shape
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = files("satlesson").joinpath("data")  # package data (src/satlesson/data/)
 LAND_FILE = "rhodes-dem-land.geojson"
 ARCSEC = 1 / 3600
 SIZE = 3600  # pixels across a tile below 50 degrees latitude

@@ -22,7 +22,7 @@ import math
 import zlib
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -48,7 +48,7 @@ from satlesson.mirror.synthetic.sentinel2 import s2_properties
 
 F32 = NDArray[np.float32]
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = files("satlesson").joinpath("data")  # package data (src/satlesson/data/)
 CELL = 60.0  # coarse grid, metres
 N = 1830  # coarse cells across a 109.8 km tile
 
