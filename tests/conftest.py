@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,12 +24,32 @@ def mirror_state_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def mirror_base(mirror_state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running mirror; this process's requests to the real hosts (requests,
-    GDAL) go through its proxy."""
+def mirror_build(mirror_state_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`satlesson mirror build` on the session's state before its mirror starts, as an
+    instructor readies a workshop: on a fresh clone the files the episodes read are rendered
+    here, in parallel, instead of one by one as the episodes ask; later it checks and goes."""
+    result = subprocess.run([sys.executable, "-m", "satlesson", "mirror", "build",
+                             "--state-dir", str(mirror_state_dir)],
+                            capture_output=True, text=True, timeout=1800)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+@pytest.fixture(scope="session")
+def mirror_base(mirror_state_dir: Path, mirror_build: subprocess.CompletedProcess[str],
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # fmt: skip
+    """Base URL of a running mirror, on the state `mirror build` readied; this process's
+    requests to the real hosts (requests, GDAL) go through its proxy."""
     with service.running(free_port(), mirror_state_dir) as base:
         routing.install(base, tmp_path_factory.mktemp("mirror-client"))
         try:
             yield base
         finally:
             routing.uninstall()
+
+
+@pytest.fixture(scope="session")
+def executed_episodes() -> dict[Path, object]:
+    """Each episode's executed notebook, by source path, once its tests have run it: the site
+    build takes its outputs from here instead of executing the episode a second time."""
+    return {}

@@ -1,7 +1,8 @@
 """`satlesson mirror build` readies a workshop: the episodes' files ahead of time, in parallel.
 
-One state folder, built from empty by the real command, serves the module: episode 1 run
-against it renders nothing new, an interrupted build leaves only whole files and resumes.
+The session's mirror serves a state folder the real command has built (the ``mirror_build``
+fixture; from empty on a fresh clone): episode 1 run against it renders nothing new. An
+interrupted build, in a folder of its own, leaves only whole files and resumes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import rasterio
 from rio_cogeo.cogeo import cog_validate
 
 from satlesson.mirror import episode_files
-from satlesson.mirror.server import service
-from satlesson.mirror.server.postgres import free_port
 from satlesson.mirror.synthetic import pool, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 
@@ -42,15 +41,6 @@ def _files(state: Path) -> set[Path]:
     return {p for p in (state / "assets").rglob("*") if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    state = tmp_path_factory.mktemp("state")
-    result = _build(state)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "asset files: 100%" in result.stderr  # the progress bar reached the end
-    return state
-
-
 def test_every_episode_has_its_files_recorded() -> None:
     recorded = set(episode_files.load())
     episodes = {p.stem for p in episode_files.notebook_episodes(ROOT / "episodes")}
@@ -58,14 +48,18 @@ def test_every_episode_has_its_files_recorded() -> None:
 
 
 @pytest.mark.slow
-def test_episode_1_renders_nothing_after_a_build(built: Path) -> None:
-    before = {p: p.stat().st_mtime_ns for p in _files(built)}
+def test_episode_1_renders_nothing_after_a_build(
+    mirror_build: subprocess.CompletedProcess[str], mirror_base: str, mirror_state_dir: Path
+) -> None:
+    assert "asset files: 100%" in mirror_build.stderr  # the progress bar reached the end
+    before = {p: p.stat().st_mtime_ns for p in _files(mirror_state_dir)}
     advertised = advertised_files()
     assert len(before) >= len(episode_files.specs(advertised))
-    with service.running(free_port(), built) as base:
-        episode_files.run_episode(EPISODE_1, base, built)
-        log = (built / "requests.log").read_text().splitlines()
-    assert {p: p.stat().st_mtime_ns for p in _files(built)} == before
+    requests_log = mirror_state_dir / "requests.log"
+    seen = len(requests_log.read_text().splitlines())
+    episode_files.run_episode(EPISODE_1, mirror_base, mirror_state_dir)
+    log = requests_log.read_text().splitlines()[seen:]
+    assert {p: p.stat().st_mtime_ns for p in _files(mirror_state_dir)} == before
     # ...and the committed list is what the episode really reads.
     recorded = episode_files.load()[EPISODE_1.stem]
     assert episode_files.requested(log, advertised) == recorded
@@ -91,7 +85,8 @@ def test_pool_writes_valid_files(tmp_path: Path) -> None:
     assert pool.render_all(chosen, tmp_path, jobs=2) == 0  # all there: nothing to do
 
 
-def test_interrupted_build_keeps_whole_files_and_resumes(built: Path) -> None:
+def test_interrupted_build_keeps_whole_files_and_resumes(tmp_path: Path) -> None:
+    built = tmp_path / "state"
     item = [s for s in advertised_files().values() if s.item_id == HLS]
     folder = render.cache_path(item[0], built / "assets").parent
     cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--item", HLS,

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from episode_runs import (
-    Run,
-    assert_check_fails,
+    EpisodeRun,
+    Trial,
+    assert_caught,
     assert_figures_described,
     assert_gated_challenges,
-    mutate,
-    run_first,
+    run_episode,
+    solution_trial,
     stdout,
 )
 
@@ -20,48 +21,53 @@ ROOT = Path(__file__).resolve().parents[1]
 EPISODE = ROOT / "episodes" / "02-read-rasters.md"
 LABELS = ["ch-point-pixel", "ch-crs-units", "ch-stretch", "ch-offset", "ch-reflectance"]
 
+# Wrong solutions, each with what its hidden check must say: (label, old, new, message).
+MUTATIONS = [
+    # longitude and latitude where the grid wants metres: a pixel at the tile's edge
+    ("ch-point-pixel", "x=point_x, y=point_y", "x=27.95, y=36.20", "point_dn:"),
+    ("ch-crs-units", "zone = crs.utm_zone", "zone = crs.name", "zone:"),
+    ("ch-stretch", "quantile([0.05, 0.95])", "quantile([0.02, 0.98])", "5th percentile"),
+    # trusting raster:bands' offset although the item says it was already applied
+    ("ch-offset", "offset = 0.0\n", 'offset = red_info["offset"]\n', "offset: the sea"),
+    ("ch-reflectance", "* scale + offset\n", "* scale - 0.1\n", "red_centre: wrong values"),
+]
+
+
+def trials() -> list[Trial]:
+    text = EPISODE.read_text()
+    return [solution_trial(text, *m[:3]) for m in MUTATIONS]
+
 
 def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
     assert_gated_challenges(EPISODE, LABELS)
 
 
 @pytest.fixture(scope="module")
-def executed(
-    tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path
-) -> Run:
-    return run_first(EPISODE, tmp_path_factory.mktemp("episode02"), mirror_base, mirror_state_dir)
+def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
+             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
+    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode02"), mirror_base,
+                      mirror_state_dir, trials())  # fmt: skip
+    executed_episodes[EPISODE] = run.nb
+    return run
 
 
 def test_runs_first_and_recreates_the_saved_search(
-    executed: Run,
+    executed: EpisodeRun,
 ) -> None:
-    nb, workdir = executed
+    nb, workdir = executed.nb, executed.workdir
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
     out = stdout(nb)
     assert "11 scenes, newest first" in out
     assert "EPSG:32635" in out and "metre 35N" in out
 
 
-def test_figures_have_alt_text(executed: Run) -> None:
+def test_figures_have_alt_text(executed: EpisodeRun) -> None:
     # default stretch, robust stretch, own stretch, true colour
-    assert_figures_described(executed[0], 4)
+    assert_figures_described(executed.nb, 4)
 
 
-@pytest.mark.parametrize(
-    ("label", "old", "new", "message"),
-    [
-        # longitude and latitude where the grid wants metres: a pixel at the tile's edge
-        ("ch-point-pixel", "x=point_x, y=point_y", "x=27.95, y=36.20", "point_dn:"),
-        ("ch-crs-units", "zone = crs.utm_zone", "zone = crs.name", "zone:"),
-        ("ch-stretch", "quantile([0.05, 0.95])", "quantile([0.02, 0.98])", "5th percentile"),
-        # trusting raster:bands' offset although the item says it was already applied
-        ("ch-offset", "offset = 0.0\n", 'offset = red_info["offset"]\n', "offset: the sea"),
-        ("ch-reflectance", "* scale + offset\n", "* scale - 0.1\n", "red_centre: wrong values"),
-    ],
-)
+@pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)
 def test_hidden_check_catches_a_wrong_solution(
-    tmp_path: Path, mirror_base: str, mirror_state_dir: Path,
-    label: str, old: str, new: str, message: str,
-) -> None:  # fmt: skip
-    text = mutate(EPISODE.read_text(), label, old, new)
-    assert_check_fails(text, tmp_path, mirror_base, mirror_state_dir, message)
+    executed: EpisodeRun, label: str, old: str, new: str, message: str
+) -> None:
+    assert_caught(executed.trials[f"{label}: {old!r} -> {new!r}"], message)

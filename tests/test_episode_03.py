@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from episode_runs import (
-    Run,
-    assert_check_fails,
+    EpisodeRun,
+    Trial,
+    assert_caught,
     assert_figures_described,
     assert_gated_challenges,
-    mutate,
-    run_first,
+    run_episode,
+    solution_trial,
     stdout,
 )
 
@@ -21,20 +22,37 @@ LESSON_DATA = ROOT / "src" / "satlesson" / "data" / "lesson"
 EPISODE = ROOT / "episodes" / "03-vectors-meet-rasters.md"
 LABELS = ["ch-buffer", "ch-before", "ch-elevation"]
 
+# Wrong solutions, each with what its hidden check must say: (label, old, new, message).
+MUTATIONS = [
+    # Discs that reach into the sea are counted as land.
+    ("ch-buffer", "rhodes_utm.intersection(discs.union_all())", "discs", "share:"),
+    ("ch-before", 'clip_asset(before, "nir"', 'clip_asset(after, "nir"', "nir_before:"),
+    # Longitude and latitude looked up on a grid in metres.
+    ("ch-elevation", "places_utm.geometry.x.values", "places.geometry.x.values",
+     "elevation of"),
+]
+
+
+def trials() -> list[Trial]:
+    text = EPISODE.read_text()
+    return [solution_trial(text, *m[:3]) for m in MUTATIONS]
+
 
 def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
     assert_gated_challenges(EPISODE, LABELS)
 
 
 @pytest.fixture(scope="module")
-def executed(
-    tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path
-) -> Run:
-    return run_first(EPISODE, tmp_path_factory.mktemp("episode03"), mirror_base, mirror_state_dir)
+def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
+             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
+    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode03"), mirror_base,
+                      mirror_state_dir, trials())  # fmt: skip
+    executed_episodes[EPISODE] = run.nb
+    return run
 
 
-def test_runs_first_with_the_lesson_data(executed: Run) -> None:
-    nb, workdir = executed
+def test_runs_first_with_the_lesson_data(executed: EpisodeRun) -> None:
+    nb, workdir = executed.nb, executed.workdir
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
     for name in ("rhodes.geojson", "rhodes-places.csv"):
         assert (workdir / "data" / name).read_bytes() == (LESSON_DATA / name).read_bytes()
@@ -44,25 +62,13 @@ def test_runs_first_with_the_lesson_data(executed: Run) -> None:
     assert "1216 m at 36.2092 N, 27.8636 E" in out  # Attavyros, the island's highest point
 
 
-def test_figures_have_alt_text(executed: Run) -> None:
+def test_figures_have_alt_text(executed: EpisodeRun) -> None:
     # places, buffers, clipped true colour, before/after, elevation
-    assert_figures_described(executed[0], 5)
+    assert_figures_described(executed.nb, 5)
 
 
-@pytest.mark.parametrize(
-    ("label", "old", "new", "message"),
-    [
-        # Discs that reach into the sea are counted as land.
-        ("ch-buffer", "rhodes_utm.intersection(discs.union_all())", "discs", "share:"),
-        ("ch-before", 'clip_asset(before, "nir"', 'clip_asset(after, "nir"', "nir_before:"),
-        # Longitude and latitude looked up on a grid in metres.
-        ("ch-elevation", "places_utm.geometry.x.values", "places.geometry.x.values",
-         "elevation of"),
-    ],
-)
+@pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)
 def test_hidden_check_catches_a_wrong_solution(
-    tmp_path: Path, mirror_base: str, mirror_state_dir: Path,
-    label: str, old: str, new: str, message: str,
-) -> None:  # fmt: skip
-    text = mutate(EPISODE.read_text(), label, old, new)
-    assert_check_fails(text, tmp_path, mirror_base, mirror_state_dir, message)
+    executed: EpisodeRun, label: str, old: str, new: str, message: str
+) -> None:
+    assert_caught(executed.trials[f"{label}: {old!r} -> {new!r}"], message)

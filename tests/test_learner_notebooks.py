@@ -1,34 +1,29 @@
 """The notebook a learner downloads next to each episode: plain Jupyter Markdown, no build-time
 checks, solutions collapsed but runnable, and every episode's notebook runs top to bottom.
 
-The fast tests convert every episode under episodes/ (and the fixture book's) and look at the
-result. ``test_learner_notebooks_run_with_nbmake`` executes them with ``pytest --nbmake`` in a
-subprocess, from one empty folder in episode order against the offline mirror, as a learner
-would run them: about 1-2 minutes per episode once the mirror's rasters are cached.
+The tests convert every episode under episodes/ (and the fixture book's) and look at the
+result; the last one checks that each episode's run (tests/episode_runs.py) ran exactly the
+learner notebook's cells.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+from episode_runs import HIDDEN, run_episode
 
 from satlesson.lesson import learner
 from satlesson.lesson.learner import learner_notebook, write_learner_notebook
-from satlesson.mirror.client.routing import kernel_env
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODES = sorted((ROOT / "episodes").glob("*.md"))
 FIXTURE = Path(__file__).parent / "lesson_fixtures" / "book" / "episodes"
 SOURCES = EPISODES + sorted(FIXTURE.glob("*.md"))
-CELL_TIMEOUT = 900  # seconds; the first read of a band may render it in the mirror
 
 # MyST syntax Jupyter shows as raw text.
 MYST_SYNTAX = {
@@ -313,26 +308,19 @@ def test_write_replaces_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 # --- every learner notebook runs, as a learner runs it -----------------------------------------
 
 
-def test_learner_notebooks_run_with_nbmake(
-    tmp_path: Path, mirror_base: str, mirror_state_dir: Path
-) -> None:
-    """All episodes, in order, in one empty folder (later episodes may read earlier files)."""
-    folder = tmp_path / "learner"
+def test_learner_notebooks_ran_with_the_episodes(
+    executed_episodes: dict[Path, nbformat.NotebookNode], tmp_path: Path, mirror_base: str,
+    mirror_state_dir: Path,
+) -> None:  # fmt: skip
+    """An episode's run in its tests is also its learner notebook's run: the same code cells in
+    the same order, less the hidden checks, which ran apart from the learner's namespace (see
+    episode_runs), so none of them can define what a learner's cell needs. An episode that this
+    session has not run yet runs here, from an empty folder."""
     for episode in EPISODES:
-        write_learner_notebook(episode, folder / f"{episode.stem}.ipynb")
-    command = [
-        sys.executable, "-m", "pytest", "--nbmake", f"--nbmake-timeout={CELL_TIMEOUT}",
-        "-p", "no:cacheprovider", "-q", "--rootdir", str(folder), str(folder),
-    ]  # fmt: skip
-    done = subprocess.run(
-        command,
-        cwd=folder,
-        env={**os.environ, **kernel_env(mirror_base, mirror_state_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=CELL_TIMEOUT * 2 * len(EPISODES),
-    )
-    report = done.stdout[-6000:] + done.stderr[-2000:]
-    assert done.returncode == 0, report
-    assert re.search(rf"\b{len(EPISODES)} passed\b", done.stdout), report
+        nb = executed_episodes.get(episode)
+        if nb is None:
+            (workdir := tmp_path / episode.stem).mkdir()
+            nb = run_episode(episode, workdir, mirror_base, mirror_state_dir).nb
+        ran = [c for c in _code(nb) if HIDDEN not in c.metadata.get("tags", [])]
+        assert [c.source for c in _code(learner_notebook(episode))] == [c.source for c in ran]
+        assert all(c.execution_count for c in ran), f"{episode.name}: a cell did not run"

@@ -13,9 +13,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import nbformat
 import pytest
 import requests
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
 
+from satlesson.lesson import datasource, sphinxext
 from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
@@ -34,17 +38,38 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def cache_dir(out: Path, base: str) -> Path:
+    """The build's execution cache for outputs of the snapshot the mirror at ``base`` serves."""
+    return out / "_build" / ".jupyter_cache" / sphinxext.cache_key(datasource.ask_mirror(base))
+
+
+def seed_execution_cache(out: Path, base: str, notebooks: dict[Path, nbformat.NotebookNode]
+                         ) -> None:  # fmt: skip
+    """Put the episodes that this session's tests executed into the build's execution cache, as
+    if the build had executed them (jupyter-cache matches a page on its code cells), in the
+    folder the lesson extension gives outputs from this mirror's snapshot."""
+    cache = get_cache(str(cache_dir(out, base)))
+    for path, nb in notebooks.items():
+        cache.cache_notebook_bundle(CacheBundleIn(nb, str(path)), check_validity=False,
+                                    overwrite=True)  # fmt: skip
+
+
 @pytest.fixture(scope="session")
-def site(mirror_base: str, mirror_state_dir: Path, tmp_path_factory: pytest.TempPathFactory
-         ) -> Path:
-    """Build the whole book, executing every episode against the mirror; fail on any warning."""
+def site(mirror_base: str, mirror_state_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+         executed_episodes: dict[Path, nbformat.NotebookNode]) -> Path:
+    """Build the whole book against the mirror, failing on any warning. An episode whose tests
+    already ran keeps the outputs of that run (run once, read by both); any other executes."""
     out = tmp_path_factory.mktemp("site")
+    seed_execution_cache(out, mirror_base, executed_episodes)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, **kernel_env(mirror_base, mirror_state_dir)}
     result = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--builder", "html",
          "-W", "--keep-going"], capture_output=True, text=True, env=env, timeout=1200)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    # Each seeded episode was taken from the cache: the build added no record of its own.
+    uris = [r.uri for r in get_cache(str(cache_dir(out, mirror_base))).list_cache_records()]
+    assert len(uris) == len(set(uris)), "the build executed an episode the tests had run"
     return out / "_build" / "html"
 
 
