@@ -118,4 +118,5 @@ def _to_reflectance(raster: xr.DataArray, scale: float, offset: float) -> xr.Dat
     if nodata is not None:
         values = values.where(raster != nodata)
     values.attrs = {**raster.attrs, "scale_factor": 1.0, "add_offset": 0.0, "units": "1"}
-    return values.rio.write_nodata(np.nan)
+    marked: xr.DataArray = values.rio.write_nodata(np.nan)
+    return marked

@@ -157,7 +157,7 @@ def clip_asset(
         with raster:
             _check_overlap(raster, box, bbox_crs, href)
             try:
-                subset = raster.rio.clip_box(*box, crs=bbox_crs)
+                subset: xr.DataArray = raster.rio.clip_box(*box, crs=bbox_crs)
             except (NoDataInBounds, OneDimensionalRaster, rasterio.errors.WindowError) as err:
                 raise ClipError(
                     f"The box {box} covers less than one pixel of {href} at "
@@ -218,7 +218,9 @@ def _mask_outside(
 ) -> xr.DataArray:
     try:
         # drop=False keeps the bounding box's grid: the pixels outside become no-data.
-        return subset.rio.clip([shapely.geometry.mapping(polygon)], crs=crs, drop=False)
+        masked: xr.DataArray = subset.rio.clip([shapely.geometry.mapping(polygon)], crs=crs,
+                                               drop=False)
+        return masked
     except NoDataInBounds as err:
         raise ClipError(
             f"The polygon covers no pixel centre of {href}; make it bigger or read a finer "

@@ -104,12 +104,16 @@ def red_band(s: Services) -> dict[str, Any] | None:
         return None
     import rasterio
     import rioxarray
+    import xarray as xr
 
     from satlesson.clip import clip_asset, gdal_options
 
     asset = item.assets["red"]
-    with rasterio.Env(**gdal_options(asset.href)), rioxarray.open_rasterio(asset.href) as red:
-        header = {"shape": tuple(red.shape), "crs": red.rio.crs.to_string()}
+    with rasterio.Env(**gdal_options(asset.href)):
+        red = rioxarray.open_rasterio(asset.href)
+        assert isinstance(red, xr.DataArray)  # a one-band file, not a list of subdatasets
+        with red:
+            header = {"shape": tuple(red.shape), "crs": red.rio.crs.to_string()}
     # Read the pixels with the helper as the page does: the clip must really arrive.
     header["clip"] = tuple(clip_asset(item, "red", bbox=RED_BOX).shape)
     return header

@@ -53,7 +53,7 @@ class ChallengeDirective(ExerciseDirective):
 
     def run(self) -> list[nodes.Node]:
         heading = self.arguments[0] if self.arguments else ""
-        self.arguments = []  # we build the title ourselves, without "(...)" around it
+        self.arguments: list[str] = []  # we build the title ourselves, without "(...)" around it
         self.options["nonumber"] = None  # Workbench challenges are not numbered
         self.options["class"] = [*block_classes("challenge"), *self.options.get("class", [])]
         result = super().run()

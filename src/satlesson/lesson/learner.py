@@ -93,7 +93,7 @@ class _Bare(_Titled):
 
 @cache
 def _parser() -> MarkdownIt:
-    return create_md_parser(MdParserConfig(enable_extensions=MYST_EXTENSIONS), RendererHTML)
+    return create_md_parser(MdParserConfig(enable_extensions=set(MYST_EXTENSIONS)), RendererHTML)
 
 
 @dataclass

@@ -73,7 +73,7 @@ def _parser() -> MarkdownIt:
 
     from satlesson.lesson.learner import MYST_EXTENSIONS
 
-    return create_md_parser(MdParserConfig(enable_extensions=MYST_EXTENSIONS), RendererHTML)
+    return create_md_parser(MdParserConfig(enable_extensions=set(MYST_EXTENSIONS)), RendererHTML)
 
 
 def _whole(minutes: float) -> int:

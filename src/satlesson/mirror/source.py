@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
@@ -74,14 +74,19 @@ UPSTREAM_APIS: tuple[UpstreamApi, ...] = (
 )
 
 
-class Source(Protocol):
+Entry = TypeVar("Entry", bound=FileEntry)
+
+
+class Source(Protocol[Entry]):
+    """A snapshot; ``Entry`` is its own type of file entry, which only it reads."""
+
     apis: tuple[Api, ...]
 
     def describe(self) -> dict[str, str]:
         """The index's ``snapshot`` field: kind, version (and, if recorded, the date)."""
         ...
 
-    def file(self, url: str) -> FileEntry | None:
+    def file(self, url: str) -> Entry | None:
         """The entry for ``https://HOST/PATH`` if the snapshot has that file."""
         ...
 
@@ -89,11 +94,11 @@ class Source(Protocol):
         """Every file the snapshot has, as ``https://HOST/PATH`` (for folder listings)."""
         ...
 
-    def ready_path(self, entry: FileEntry, cache_dir: Path) -> Path | None:
+    def ready_path(self, entry: Entry, cache_dir: Path) -> Path | None:
         """The file on disk if it is there already (cheap)."""
         ...
 
-    def produce(self, entry: FileEntry, cache_dir: Path) -> Path:
+    def produce(self, entry: Entry, cache_dir: Path) -> Path:
         """Make the file on disk and return it (may be slow: call it in a worker thread)."""
         ...
 

@@ -4,11 +4,12 @@ so the interface never imports what implements it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from satlesson.mirror.source import Source
 
 
-def open_source(snapshot: Path | None = None) -> Source:
+def open_source(snapshot: Path | None = None) -> Source[Any]:
     """The recorded snapshot in folder ``snapshot``, or the synthetic one when None."""
     # Imported here: a recorded mirror needs none of the synthetic snapshot's rendering stack.
     if snapshot is None:

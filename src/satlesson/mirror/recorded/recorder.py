@@ -150,8 +150,9 @@ class Recording:
             for item in features:
                 if item.get("id") and item.get("collection"):
                     log.items[(item["collection"], item["id"])] = item
-            collections = doc.get("collections") if isinstance(doc.get("collections"), list) \
-                else [doc] if kind == "Collection" else []
+            listed = doc.get("collections")
+            collections: list[Any] = (listed if isinstance(listed, list)
+                                      else [doc] if kind == "Collection" else [])
             for collection in collections:
                 if isinstance(collection, dict) and collection.get("id"):
                     log.collections.setdefault(collection["id"], collection)
@@ -182,10 +183,12 @@ class Recording:
     def complete_collections(self) -> None:
         """Fetch the collections that recorded items belong to but the command never read."""
         for api in UPSTREAM_APIS:
-            log = self.apis.get(api.dbname)
-            for cid in sorted({cid for cid, _ in log.items} - set(log.collections)) if log else []:
+            api_log = self.apis.get(api.dbname)
+            if api_log is None:
+                continue
+            for cid in sorted({cid for cid, _ in api_log.items} - set(api_log.collections)):
                 body = self._get(f"{api.url}/collections/{cid}").content
-                log.collections[cid] = json.loads(body)
+                api_log.collections[cid] = json.loads(body)
 
     def complete_header(self, url: str, log: FileLog) -> None:
         """Make sure the TIFF's whole header (every IFD and tag value) is in the recording."""
@@ -208,16 +211,16 @@ class Recording:
         """Write the snapshot into the staging folder; return its manifest."""
         self.complete_collections()
         files: dict[str, Any] = {}
-        for url, log in sorted(self.files.items()):
-            head = log.read(0, 4) if tiff.covered(log.ranges(), 0, 4) else b""
+        for url, flog in sorted(self.files.items()):
+            head = flog.read(0, 4) if tiff.covered(flog.ranges(), 0, 4) else b""
             looks_tiff = tiff.is_tiff(head) or (not head and (
-                "tiff" in (log.content_type or "") or url.lower().endswith((".tif", ".tiff"))))
-            if looks_tiff and log.size and not tiff.covered(log.ranges(), 0, log.size):
+                "tiff" in (flog.content_type or "") or url.lower().endswith((".tif", ".tiff"))))
+            if looks_tiff and flog.size and not tiff.covered(flog.ranges(), 0, flog.size):
                 try:
-                    self.complete_header(url, log)
+                    self.complete_header(url, flog)
                 except (ValueError, struct.error):  # not a TIFF after all: unread bytes are zeros
                     looks_tiff = False
-            files[url] = self._store(url, log, looks_tiff)
+            files[url] = self._store(url, flog, looks_tiff)
         apis = {}
         for api in UPSTREAM_APIS:
             log = self.apis.get(api.dbname)

@@ -13,7 +13,7 @@ import json
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,8 @@ class RecordedSource:
                            answers: dict[str, Answer] = answers) -> Answer | None:
                     return answers.get(snapshot.request_key(method, path, query, body))
 
-                apis.append(api.with_content(lambda w=where: _load(w / "collections.json"),
-                                             lambda w=where: _load(w / "items.json"), answer))
+                apis.append(api.with_content(partial(_load, where / "collections.json"),
+                                             partial(_load, where / "items.json"), answer))
         self.apis: tuple[Api, ...] = tuple(apis)
 
     def describe(self) -> dict[str, str]:

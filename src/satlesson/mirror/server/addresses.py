@@ -40,7 +40,7 @@ def _interface_addresses() -> list[str]:
 def _host_name_addresses() -> list[str]:
     with contextlib.suppress(OSError):
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        return [info[4][0] for info in infos]
+        return [str(info[4][0]) for info in infos]
     return []
 
 

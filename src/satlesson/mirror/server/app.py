@@ -22,7 +22,7 @@ import binascii
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -266,7 +266,7 @@ class Dispatch:
     builds from the request are the mirror's own URLs.
     """
 
-    def __init__(self, apis: dict[str, ASGIApp], files: ASGIApp) -> None:
+    def __init__(self, apis: Mapping[str, ASGIApp], files: ASGIApp) -> None:
         self.apis = apis
         self.files = files
 
