@@ -1,6 +1,6 @@
-"""Benchmark: the size of a recorded snapshot of episode 1, next to the whole files it read from.
+"""Benchmark: the size of a recorded snapshot of episode 2, next to the whole files it read from.
 
-Starts the synthetic mirror as the upstream (it stands in for the internet), records episode 1
+Starts the synthetic mirror as the upstream (it stands in for the internet), records episode 2
 through ``satlesson mirror record`` and prints, per kind of file, how many bytes the snapshot
 keeps against the size of the whole files, plus the API documents and the time it took.
 Usage: python scripts/bench_record.py
@@ -21,7 +21,7 @@ from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "01-access-satellite-imagery.md"
+EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 EXECUTE = """
 import sys, jupytext
 from nbclient import NotebookClient
@@ -55,7 +55,7 @@ def main() -> None:
         row[1] += entry["stored_bytes"]
         row[2] += entry["size"] or 0
     sizes = manifest["sizes"]
-    print(f"recorded episode 1 in {took:.1f} s (upstream: the synthetic mirror)")
+    print(f"recorded episode 2 in {took:.1f} s (upstream: the synthetic mirror)")
     print(f"{'files':<28} {'count':>5} {'kept bytes':>14} {'whole-file bytes':>18} {'share':>7}")
     for kind, (count, kept, whole) in sorted(rows.items()):
         print(f"{kind:<28} {count:>5} {kept:>14,} {whole:>18,} {kept / max(whole, 1):>7.2%}")

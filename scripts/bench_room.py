@@ -1,6 +1,6 @@
 """Benchmark: one mirror serving a room of learners.
 
-Records the HTTP requests episode 1 makes (its code cells run in this process, routed to the
+Records the HTTP requests episode 2 makes (its code cells run in this process, routed to the
 mirror's proxy as a learner's kernel is; the requests library's calls are captured as sent,
 GDAL's range reads come from the mirror's request log), then replays them, at the real
 https:// addresses through the proxy (TLS included), from many threads at once:
@@ -45,7 +45,7 @@ from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "01-access-satellite-imagery.md"
+EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 TIMEOUT = 60  # seconds per request
 DEADLINE = 900  # seconds for the whole replay phase
 
@@ -92,7 +92,7 @@ def _log_records(log: Path, offset: int) -> tuple[list[dict], int]:
 
 
 def record_episode(state_dir: Path) -> list[Call]:
-    """Run episode 1's code cells (this process routed to the mirror whose state folder is
+    """Run episode 2's code cells (this process routed to the mirror whose state folder is
     ``state_dir``); return its requests."""
     import matplotlib
 
@@ -344,7 +344,7 @@ def main() -> None:
         routing.install(base, Path(client))  # through the proxy, as a learner's kernel
         started = time.perf_counter()
         calls = record_episode(state)
-        print(f"episode 1 recorded: {len(calls)} requests in {time.perf_counter() - started:.1f} s")
+        print(f"episode 2 recorded: {len(calls)} requests in {time.perf_counter() - started:.1f} s")
         search = next(c for c in calls if c.method == "POST" and c.json_body
                       and b"eo:cloud_cover" in (c.body or b"")
                       and len(json.loads(c.json_body)["features"]) == 11)
@@ -379,7 +379,7 @@ def main() -> None:
           f"new connection: CONNECT and TLS handshake, {args.learners} at once;\n"
           "kept-alive: 20 searches in a row on one connection;\n"
           "new search burst: the same with a search not made before;\n"
-          f"room: {args.learners} learners replaying episode 1 at once ({total} requests).")
+          f"room: {args.learners} learners replaying episode 2 at once ({total} requests).")
     print(f"\n{'figure':<30} {'now':>9} {'before':>9}")
     for name, value, fmt in rows:
         before = BASELINE.get(name)

@@ -3,7 +3,7 @@
 Run by ``make test-container`` (scripts/test-container.sh), which builds the image, starts it
 and names it in ``SATLESSON_CONTAINER_URL``; not collected by ``make test`` (its file name does
 not start with ``test_``). A learner's side only: the kernel ``satlesson kernel install
---mirror URL`` registers, the seed's calls and episode 1's learner notebook in it, and the same
+--mirror URL`` registers, the seed's calls and episode 2's learner notebook in it, and the same
 answers as ``satlesson mirror serve`` on this machine.
 """
 
@@ -27,7 +27,7 @@ from satlesson.mirror.client.kernel import KERNEL_NAME
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE_1 = ROOT / "episodes" / "01-access-satellite-imagery.md"
+EPISODE_2 = ROOT / "episodes" / "02-open-remote-imagery.md"
 CELL_TIMEOUT = 900
 
 SEED_IDS = [
@@ -151,7 +151,7 @@ def test_the_seeds_calls_in_the_learners_kernel(container: str, kernel: Path) ->
 def test_episode_1_learner_notebook_runs_in_the_learners_kernel(kernel: Path,
                                                                 tmp_path: Path) -> None:
     folder = tmp_path / "learner"
-    write_learner_notebook(EPISODE_1, folder / f"{EPISODE_1.stem}.ipynb")
+    write_learner_notebook(EPISODE_2, folder / f"{EPISODE_2.stem}.ipynb")
     command = [sys.executable, "-m", "pytest", "--nbmake", f"--nbmake-kernel={KERNEL_NAME}",
                f"--nbmake-timeout={CELL_TIMEOUT}", "-p", "no:cacheprovider", "-q",
                "--rootdir", str(folder), str(folder)]

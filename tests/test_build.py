@@ -1,7 +1,7 @@
 """`satlesson mirror build` readies a workshop: the episodes' files ahead of time, in parallel.
 
 The session's mirror serves a state folder the real command has built (the ``mirror_build``
-fixture; from empty on a fresh clone): episode 1 run against it renders nothing new. An
+fixture; from empty on a fresh clone): episode 2 run against it renders nothing new. An
 interrupted build, in a folder of its own, leaves only whole files and resumes.
 """
 
@@ -25,7 +25,7 @@ from satlesson.mirror.synthetic import pool, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE_1 = ROOT / "episodes" / "01-access-satellite-imagery.md"
+EPISODE_2 = ROOT / "episodes" / "02-open-remote-imagery.md"
 S2 = "S2B_35SNA_20230623_0_L2A"  # items the episodes don't read: nothing is built for them yet
 HLS = "HLS.L30.T18TWL.2021087T153254.v2.0"
 
@@ -57,11 +57,11 @@ def test_episode_1_renders_nothing_after_a_build(
     assert len(before) >= len(episode_files.specs(advertised))
     requests_log = mirror_state_dir / "requests.log"
     seen = len(requests_log.read_text().splitlines())
-    episode_files.run_episode(EPISODE_1, mirror_base, mirror_state_dir)
+    episode_files.run_episode(EPISODE_2, mirror_base, mirror_state_dir)
     log = requests_log.read_text().splitlines()[seen:]
     assert {p: p.stat().st_mtime_ns for p in _files(mirror_state_dir)} == before
     # ...and the committed list is what the episode really reads.
-    recorded = episode_files.load()[EPISODE_1.stem]
+    recorded = episode_files.load()[EPISODE_2.stem]
     assert episode_files.requested(log, advertised) == recorded
 
 

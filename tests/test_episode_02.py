@@ -1,45 +1,81 @@
-"""Episode 2 (read and look at rasters) runs on its own from an empty folder against the
-mirror, and its hidden checks catch wrong solutions."""
+"""Episode 2 (open remote imagery) runs on its own from an empty folder against the mirror:
+assets, a remote band clipped, NASA's catalog and its protected files; its hidden checks catch
+wrong solutions, and its netrc cell goes on without a login."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import jupytext
 import pytest
 from episode_runs import (
     EpisodeRun,
     Trial,
     assert_caught,
-    assert_figures_described,
     assert_gated_challenges,
+    figures,
+    replaced,
     run_episode,
     solution_trial,
     stdout,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "02-read-rasters.md"
-LABELS = ["ch-point-pixel", "ch-crs-units", "ch-stretch", "ch-offset", "ch-reflectance"]
+EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).
 MUTATIONS = [
-    # longitude and latitude where the grid wants metres: a pixel at the tile's edge
-    ("ch-point-pixel", "x=point_x, y=point_y", "x=27.95, y=36.20", "point_dn:"),
-    ("ch-crs-units", "zone = crs.utm_zone", "zone = crs.name", "zone:"),
-    ("ch-stretch", "quantile([0.05, 0.95])", "quantile([0.02, 0.98])", "5th percentile"),
-    # trusting raster:bands' offset although the item says it was already applied
-    ("ch-offset", "offset = 0.0\n", 'offset = red_info["offset"]\n', "offset: the sea"),
-    ("ch-reflectance", "* scale + offset\n", "* scale - 0.1\n", "red_centre: wrong values"),
+    # February only: three of the five HLS items.
+    ("ch-hls", '"2021-02-01/2021-03-30"', '"2021-02-01/2021-02-28"',
+     "Drift: 5 HLS items became 3 (fact 'hls-items')"),
+    # Sorted the wrong way round: the cloudiest usable item first.
+    ("ch-hls", "sorted(hls_items, key=cloud_cover)",
+     "sorted(hls_items, key=cloud_cover, reverse=True)", "usable: not clearest first"),
 ]
+NETRC_CELL = "```{code-cell} python\nimport netrc\n"
+
+
+def no_netrc(text: str) -> Trial:
+    """No netrc file at all, as on a fresh laptop (the mirror's kernel names its demo one), from
+    the netrc cell to its hidden check; the kernel's NETRC is put back afterwards."""
+    text = replaced(text, NETRC_CELL, "```{code-cell} python\n_netrc = os.environ['NETRC']\n"
+                    "os.environ['NETRC'] = 'none'\n```\n\n" + NETRC_CELL)
+    text = replaced(text, ":::{callout} Reading protected COGs", "```{code-cell} python\n"
+                    "os.environ['NETRC'] = _netrc\n```\n\n:::{callout} Reading protected COGs")
+    return Trial("no netrc", text, until=":::{callout} Reading protected COGs")
 
 
 def trials() -> list[Trial]:
     text = EPISODE.read_text()
-    return [solution_trial(text, *m[:3]) for m in MUTATIONS]
+    return [solution_trial(text, *m[:3]) for m in MUTATIONS] + [no_netrc(text)]
 
 
-def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
-    assert_gated_challenges(EPISODE, LABELS)
+# --- static checks: the syntax contract, no pasted outputs ---------------------------------------
+
+
+def test_episode_parses_as_a_myst_notebook() -> None:
+    nb = jupytext.read(EPISODE, fmt="myst")
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) > 20
+    # Plain `jupytext --to ipynb` (no --from) must also see the code cells.
+    assert len([c for c in jupytext.read(EPISODE).cells if c.cell_type == "code"]) == len(code)
+
+
+def test_every_challenge_has_a_solution_with_hidden_checks() -> None:
+    assert_gated_challenges(EPISODE, ["ch-hls"])
+
+
+def test_no_pasted_outputs_or_missing_figures() -> None:
+    text = EPISODE.read_text()
+    assert "```output" not in text
+    assert "![" not in text, "images must come from executed cells, not from files"
+    assert "http://" not in text, "links must use https"
+
+
+# --- execution --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -51,19 +87,42 @@ def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_
     return run
 
 
-def test_runs_first_and_recreates_the_saved_search(
-    executed: EpisodeRun,
-) -> None:
-    nb, workdir = executed.nb, executed.workdir
-    assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
-    out = stdout(nb)
-    assert "11 scenes, newest first" in out
-    assert "EPSG:32635" in out and "metre 35N" in out
+def test_episode_writes_its_files(executed: EpisodeRun, mirror_base: str) -> None:
+    workdir = executed.workdir
+    saved = json.loads((workdir / "rhodes_sentinel-2.json").read_text())
+    hrefs = [a["href"] for f in saved["features"] for a in f["assets"].values()]
+    # A saved search works anywhere: real addresses, none of the mirror's.
+    assert hrefs and all(h.startswith("https://") for h in hrefs)
+    assert urlsplit(mirror_base).netloc not in json.dumps(saved)
+    subset = workdir / "red_subset.tif"
+    assert 0 < subset.stat().st_size < 10_000_000
+    assert not (workdir / "red.tif").exists(), "the full band must not be written to disk"
 
 
-def test_figures_have_alt_text(executed: EpisodeRun) -> None:
-    # default stretch, robust stretch, own stretch, true colour
-    assert_figures_described(executed.nb, 4)
+def test_thumbnails_are_images_with_alt_text(executed: EpisodeRun) -> None:
+    nb = executed.nb
+    image_cells = figures(nb, ("image/jpeg", "image/png"))
+    assert len(image_cells) == 4  # before, after, the clipped band, HLS browse
+    for cell in image_cells:
+        alt = cell.metadata["mystnb"]["image"]["alt"]
+        assert len(alt) > 20
+
+
+def test_protected_asset_needs_credentials(executed: EpisodeRun) -> None:
+    out = stdout(executed.nb)
+    assert "401 Unauthorized" in out
+    assert "200 OK" in out
+
+
+def test_outputs_show_the_real_addresses(executed: EpisodeRun, mirror_base: str) -> None:
+    """Run under the mirror, the page prints what it prints online: the real services'
+    addresses, never the mirror's."""
+    out = stdout(executed.nb)
+    assert "https://sentinel-cogs.s3.us-west-2.amazonaws.com/" in out
+    assert "127.0.0.1" not in out and f":{urlsplit(mirror_base).port}/" not in out
+
+
+# --- mutation tests: a wrong solution must trip the hidden check --------------------------------
 
 
 @pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)
@@ -71,3 +130,12 @@ def test_hidden_check_catches_a_wrong_solution(
     executed: EpisodeRun, label: str, old: str, new: str, message: str
 ) -> None:
     assert_caught(executed.trials[f"{label}: {old!r} -> {new!r}"], message)
+
+
+def test_netrc_cell_skips_without_an_earthdata_login(executed: EpisodeRun) -> None:
+    """A learner with no Earthdata account runs every cell: the netrc cell says so and goes on."""
+    outcome = executed.trials["no netrc"]
+    assert outcome.error is None, outcome.error
+    out = stdout(outcome.cells)
+    assert "No Earthdata login in a netrc file: skipping the download that needs one." in out
+    assert "200 OK" not in out

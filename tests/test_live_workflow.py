@@ -212,7 +212,7 @@ if goals == ["site"]:
     kind = "recorded" if snapshot and os.environ.get("FAKE_PAGES") != "synthetic" else "synthetic"
     pages = Path("_build/html/episodes")
     pages.mkdir(parents=True)
-    for name in ("01-access-satellite-imagery", "02-read-rasters"):
+    for name in ("01-search-for-imagery", "02-open-remote-imagery"):
         (pages / f"{name}.html").write_text(
             f'<h1>{name}</h1><div class="satlesson-data-notice satlesson-data-{kind}">')
 """

@@ -1,7 +1,7 @@
-"""Record from live, replay offline: episode 1 recorded through the recorder, then replayed.
+"""Record from live, replay offline: episode 2 recorded through the recorder, then replayed.
 
 The running synthetic mirror stands in for the internet (``--upstream``). Cost: one recording
-of episode 1 and one replay of it, shared by the module (about 2 minutes on 2 cores, most of it
+of episode 2 and one replay of it, shared by the module (about 2 minutes on 2 cores, most of it
 the two executions and the replay's new database cluster).
 """
 
@@ -35,7 +35,7 @@ from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "01-access-satellite-imagery.md"
+EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 RED_BEFORE = ("https://sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs/35/S/NA/"
               "2023/7/S2A_35SNA_20230708_0_L2A/B04.tif")
 NIR_BEFORE = RED_BEFORE.replace("B04.tif", "B08.tif")  # advertised, never read by the episode
@@ -62,7 +62,7 @@ def _texts(nb: nbformat.NotebookNode) -> list[str]:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory, mirror_base: str,
              mirror_state_dir: Path) -> tuple[Path, list[str]]:
-    """The snapshot recorded from episode 1, and the episode's text outputs while recording."""
+    """The snapshot recorded from episode 2, and the episode's text outputs while recording."""
     tmp = tmp_path_factory.mktemp("record")
     workdir, out = tmp / "work", tmp / "snapshot"
     workdir.mkdir()

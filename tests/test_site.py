@@ -25,13 +25,15 @@ from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-EPISODE = "episodes/01-access-satellite-imagery.html"
+SEARCH = "episodes/01-search-for-imagery.html"
+EPISODE = "episodes/02-open-remote-imagery.html"
 # Every episode after the first: (page, number of figures its executed cells draw).
 LATER_EPISODES = [
-    ("episodes/02-read-rasters.html", 4),
-    ("episodes/03-vectors-meet-rasters.html", 5),
-    ("episodes/04-how-much-burned.html", 4),
-    ("episodes/05-dask-and-data-cubes.html", 3),
+    ("episodes/03-read-rasters.html", 1),
+    ("episodes/04-pixel-values.html", 3),
+    ("episodes/05-vectors-meet-rasters.html", 5),
+    ("episodes/06-how-much-burned.html", 4),
+    ("episodes/07-dask-and-data-cubes.html", 3),
 ]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -113,15 +115,16 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def test_episode_page_shows_executed_outputs(site: Path) -> None:
-    html = (site / EPISODE).read_text()
-    ids = re.findall(r"S2[AB]_35SNA_2023\d{4}_0_L2A", html)
+def test_episode_pages_show_executed_outputs(site: Path) -> None:
+    ids = re.findall(r"S2[AB]_35SNA_2023\d{4}_0_L2A", (site / SEARCH).read_text())
     summer = [i for i in dict.fromkeys(ids) if "202307" in i or "202308" in i]
     assert len(summer) == 12
+    html = (site / EPISODE).read_text()
     assert "(1, 2000, 1000)" in html  # the clipped raster's shape, printed by the code
     assert "HLS.L30.T18TWL.2021039T153324.v2.0" in html
-    assert "401" in html and "200" in html
-    assert (site / "episodes" / "01-access-satellite-imagery.ipynb").exists()
+    # The answers as the code printed them (the prose names the codes, never these words).
+    assert "401 Unauthorized" in html and "200 OK" in html
+    assert (site / "episodes" / "02-open-remote-imagery.ipynb").exists()
 
 
 def test_every_episode_names_the_synthetic_snapshot(site: Path) -> None:
@@ -156,7 +159,7 @@ def test_no_page_shows_the_mirrors_address(site: Path, mirror_base: str) -> None
 
 def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
     nav = (site / "index.html").read_text()
-    for page in ("setup.html", EPISODE, *(p for p, _ in LATER_EPISODES), "keypoints.html",
+    for page in ("setup.html", SEARCH, EPISODE, *(p for p, _ in LATER_EPISODES), "keypoints.html",
                  "reference.html", "figures.html", "credits.html", "instructor-notes.html"):
         assert (site / page).exists()
         assert f'href="{page}"' in nav, page
@@ -184,9 +187,10 @@ def test_episode_in_a_browser(page, site_url: str) -> None:  # type: ignore[no-u
     assert not body.is_visible()
     solution.locator("button.toggle-button").click()
     body.wait_for(state="visible")
-    assert "12" in solution.inner_text()
+    # The first solution (ch-hls) opens on what its code printed: the five HLS items.
+    assert solution.locator(".cell_output").first.inner_text().strip() == "5"
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "episode-01.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "episode-02.png"), full_page=True)
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 

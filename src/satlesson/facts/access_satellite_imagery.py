@@ -1,6 +1,7 @@
-"""Facts of episode 1, "Access satellite imagery using Python": its searches and what it reads.
+"""Facts of episodes 1 and 2, "Search for satellite imagery" and "Open remote imagery": their
+searches and what they read.
 
-The searches below are the episode's own (same API, collection, point, dates, filters), so the
+The searches below are the episodes' own (same API, collection, point, dates, filters), so the
 numbers measured here are the numbers a learner running the page would get.
 """
 
@@ -83,7 +84,7 @@ def august_27(s: Services) -> dict[str, Any] | None:
 
 
 def crs_code(properties: dict[str, Any] | None) -> str | None:
-    """The CRS as episode 2 works it out from the item: proj:code, else proj:epsg."""
+    """The CRS as episode 3 works it out from the item: proj:code, else proj:epsg."""
     if properties is None:
         return None
     if "proj:code" in properties:

@@ -1,8 +1,8 @@
-"""Facts of episode 5, "Scale out: Dask and data cubes": the COG tiles its chunks follow and the
+"""Facts of episode 7, "Scale out: Dask and data cubes": the COG tiles its chunks follow and the
 time steps of its data cube.
 
 The scenes themselves (the clear scenes of July-August 2023, before and after) are facts of
-episode 1, which this episode checks too.
+episodes 1 and 2, which this episode checks too.
 """
 
 from __future__ import annotations
