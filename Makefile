@@ -32,10 +32,11 @@ snapshot: deps
 	env -u NETRC $(BIN)/satlesson mirror record --out $(SNAPSHOT) -- \
 		$(BIN)/jupyter-book build . --builder html -W --keep-going --path-output _build/record
 
-## test: the whole suite (lint, import contracts, lesson checks, unit, mirror, episode and page tests)
+## test: the whole suite (lint, import contracts, types, lesson checks, unit, mirror, episode and page tests)
 test: deps
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/satlesson check
 	$(BIN)/python -m pytest
 

@@ -33,3 +33,29 @@ class FileSpec:
     # from its asset key.
     dtype: str | None = None
     dn_offset: int = 0  # added to 10000 x reflectance (Collection 1 keeps ESA's +1000)
+
+    # Typed views of the fields a renderer needs; a renderer asking for the wrong one is a bug.
+    @property
+    def s2(self) -> S2Scene:
+        if not isinstance(self.scene, S2Scene):
+            raise TypeError(f"{self.item_id}/{self.asset_key} is not a Sentinel-2 file")
+        return self.scene
+
+    @property
+    def hls(self) -> HLSScene:
+        if not isinstance(self.scene, HLSScene):
+            raise TypeError(f"{self.item_id}/{self.asset_key} is not an HLS file")
+        return self.scene
+
+    @property
+    def dem_tile(self) -> DemTile:
+        if not isinstance(self.scene, tuple):
+            raise TypeError(f"{self.item_id}/{self.asset_key} is not a DEM tile")
+        return self.scene
+
+    @property
+    def grid(self) -> tuple[tuple[int, int], tuple[float, ...]]:
+        """(rows, cols) and the GDAL geotransform of a raster file."""
+        if self.shape is None or self.transform is None:
+            raise TypeError(f"{self.item_id}/{self.asset_key} is not a raster")
+        return self.shape, self.transform

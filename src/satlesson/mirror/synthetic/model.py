@@ -188,7 +188,7 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float,
     return (field / field.std()).astype(np.float32)
 
 
-def coarse_xy(tile: Tile) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def coarse_xy(tile: Tile) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
     x0, y1 = tile.origin
     xs = x0 + (np.arange(N) + 0.5) * CELL
     ys = y1 - (np.arange(N) + 0.5) * CELL
@@ -308,7 +308,7 @@ def _ranks(values: NDArray[Any]) -> NDArray[np.float32]:
     return (ranks / max(len(ranks) - 1, 1)).astype(np.float32)
 
 
-def west_edge(tile: Tile, footprint: Footprint, ys: NDArray[np.float64]
+def west_edge(tile: Tile, footprint: Footprint, ys: NDArray[np.floating[Any]]
               ) -> NDArray[np.float64]:  # fmt: skip
     """Easting of the footprint's western boundary at each northing in ``ys``.
 

@@ -151,8 +151,7 @@ class Grid:
 
 
 def _grid(spec: FileSpec) -> Grid:
-    rows, cols = spec.shape
-    a, _, c, _, e, f = spec.transform
+    (rows, cols), (a, _, c, _, e, f) = spec.grid
     if rows != cols or a != -e:
         raise ValueError(f"{spec.asset_key}: only square grids are generated")
     return Grid(int(rows), float(a))
@@ -208,7 +207,7 @@ def _dn(values: F32, add: float, lo: float, hi: float, dtype: type) -> NDArray[A
 
 def s2_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
     """(r0, r1, array[count, rows, cols]) for an S2 raster asset, no-data applied."""
-    scene: S2Scene = spec.scene
+    scene = spec.s2
     grid = _grid(spec)
     tile, b, sf = fields(scene)
     what = S2_KEY_TO_BAND[spec.asset_key.removesuffix("-jp2")]
@@ -276,7 +275,7 @@ def s2_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
 
 
 def hls_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
-    scene: HLSScene = spec.scene
+    scene = spec.hls
     grid = _grid(spec)
     tile, b, sf = fields(scene)
     key = spec.asset_key

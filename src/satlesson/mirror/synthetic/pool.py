@@ -109,7 +109,8 @@ def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = No
         # A Ctrl-C in a terminal reaches the workers too; a signal sent to this process alone
         # (kill -INT, a test) is passed on, so the workers stop now instead of finishing.
         for child in multiprocessing.active_children():
-            os.kill(child.pid, signal.SIGINT)
+            if child.pid is not None:
+                os.kill(child.pid, signal.SIGINT)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

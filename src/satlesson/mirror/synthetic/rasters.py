@@ -48,13 +48,13 @@ def write_cog(spec: FileSpec, dest: Path, strips: Iterator[tuple[int, int, NDArr
     Building the overviews on the uncompressed copy and letting the COG driver reuse them is
     ~40 % faster than letting the COG driver compute them through its temporary file.
     """
-    rows, cols = spec.shape
+    (rows, cols), transform = spec.grid
     first = next(strips)
     count, dtype = first[2].shape[0], first[2].dtype
     staging = f"/vsimem/satlesson-{uuid.uuid4().hex}.tif"  # the name never reaches the output
     profile: dict[str, Any] = {
         "driver": "GTiff", "width": cols, "height": rows, "count": count, "dtype": dtype,
-        "crs": f"EPSG:{spec.epsg}", "transform": Affine(*spec.transform),
+        "crs": f"EPSG:{spec.epsg}", "transform": Affine(*transform),
         "tiled": True, "blockxsize": blocksize, "blockysize": blocksize,
         "nodata": nodata, "interleave": "pixel" if count > 1 else "band",
     }  # fmt: skip

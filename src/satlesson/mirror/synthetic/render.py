@@ -23,7 +23,7 @@ from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.model import HLS_REFLECTIVE, HLS_THERMAL
 from satlesson.mirror.synthetic.pixels import hls_strips, s2_strips
 from satlesson.mirror.synthetic.rasters import write_cog, write_jp2
-from satlesson.mirror.synthetic.scenes import S2_EPSG, S2_ORIGIN, SNAPSHOT_VERSION, S2Scene
+from satlesson.mirror.synthetic.scenes import S2_EPSG, S2_ORIGIN, SNAPSHOT_VERSION
 from satlesson.mirror.synthetic.sidecars import (
     granule_xml,
     hls_metadata_xml,
@@ -78,7 +78,7 @@ def _render_hls_band(spec: FileSpec, dest: Path) -> None:
         band_tags = {"scale_factor": "0.01", "add_offset": "0", "units": "degree",
                      "_FillValue": str(nodata)}  # fmt: skip
     band_tags["long_name"] = key
-    tags = {"ACCODE": "Lasrc; Lasrc", "SENSING_TIME": spec.scene.datetime}
+    tags = {"ACCODE": "Lasrc; Lasrc", "SENSING_TIME": spec.hls.datetime}
     write_cog(
         spec,
         dest,
@@ -92,7 +92,7 @@ def _render_hls_band(spec: FileSpec, dest: Path) -> None:
 
 
 def _render_preview_cog(spec: FileSpec, dest: Path) -> None:
-    scene: S2Scene = spec.scene
+    scene = spec.s2
     rgb = np.asarray(preview_image(scene, 343, ("B04", "B03", "B02"), 4.0)).transpose(2, 0, 1)
     x0, y1 = S2_ORIGIN
     preview = replace(spec, shape=(343, 343), transform=(320.0, 0, x0, 0, -320.0, y1),
@@ -106,33 +106,33 @@ def _render_preview_cog(spec: FileSpec, dest: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _renderer(spec: FileSpec) -> Callable[[Path], None]:
-    kind, scene = spec.kind, spec.scene
+def _renderer(spec: FileSpec) -> Callable[[Path], object]:
+    kind = spec.kind
     if kind in ("s2-band", "s2-tci", "s2-scl", "c1-cloud", "c1-snow"):
         return lambda p: _render_s2_raster(spec, p)
     if kind == "c1-preview":  # L2A_PVI: the true-colour preview, 343 px of 320 m, as a COG
         return lambda p: _render_preview_cog(spec, p)
     if kind == "c1-product-xml":
-        return lambda p: p.write_text(product_xml(scene))
+        return lambda p: p.write_text(product_xml(spec.s2))
     if kind == "s2-jp2":
         return lambda p: _render_jp2(spec, p)
     if kind == "s2-thumbnail":
-        return lambda p: write_jpeg(preview_image(scene, 343, ("B04", "B03", "B02"), 4.0), p)
+        return lambda p: write_jpeg(preview_image(spec.s2, 343, ("B04", "B03", "B02"), 4.0), p)
     if kind == "s2-granule-xml":
-        return lambda p: p.write_text(granule_xml(scene))
+        return lambda p: p.write_text(granule_xml(spec.s2))
     if kind == "s2-tileinfo-json":
-        return lambda p: p.write_text(tileinfo_json(scene))
+        return lambda p: p.write_text(tileinfo_json(spec.s2))
     if kind == "hls-band":
         return lambda p: _render_hls_band(spec, p)
     if kind == "hls-browse":
-        return lambda p: write_jpeg(preview_image(scene, 915, ("B04", "B03", "B02"), 3.5), p)
+        return lambda p: write_jpeg(preview_image(spec.hls, 915, ("B04", "B03", "B02"), 3.5), p)
     if kind == "hls-metadata":
-        return lambda p: p.write_text(hls_metadata_xml(scene))
+        return lambda p: p.write_text(hls_metadata_xml(spec.hls))
     if kind == "truth-json":
         return lambda p: p.write_text(truth.truth_json())
     if kind == "dem":
         # Float32 heights, no no-data value (upstream has none: the sea is 0 m).
-        return lambda p: write_cog(spec, p, dem.dem_strips(*scene), nodata=None,
+        return lambda p: write_cog(spec, p, dem.dem_strips(*spec.dem_tile), nodata=None,
                                    tags={}, resampling="AVERAGE")  # fmt: skip
     raise ValueError(f"unknown asset kind {kind!r}")
 
@@ -151,7 +151,7 @@ def render(spec: FileSpec, dest: Path) -> None:
     _write_atomically(Path(dest), _SUFFIX[spec.kind], _renderer(spec))
 
 
-def _write_atomically(dest: Path, suffix: str, write: Callable[[Path], None]) -> None:
+def _write_atomically(dest: Path, suffix: str, write: Callable[[Path], object]) -> None:
     """``write`` a temp file beside ``dest``, then rename it: no reader sees half a file
     (not flushed to disk: a cache file lost in a crash is rendered again)."""
     with atomic_output(dest, suffix, durable=False) as tmp:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import datetime as DateTime  # the scenes have a field called datetime
 
 from satlesson.mirror.synthetic.published import published_ids, published_item
 
@@ -23,7 +24,7 @@ class S2Scene:
     real: bool = False  # True: every property is upstream's (``published``); False: invented
 
     @property
-    def when(self) -> datetime:
+    def when(self) -> DateTime:
         """``datetime`` parsed, timezone-aware (UTC)."""
         return datetime.fromisoformat(self.datetime)
 
@@ -99,7 +100,7 @@ class HLSScene:
     cloud_cover: int  # HLS reports whole percent
 
     @property
-    def when(self) -> datetime:
+    def when(self) -> DateTime:
         """``datetime`` parsed, timezone-aware (UTC)."""
         return datetime.fromisoformat(self.datetime)
 
