@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test-container`: build the mirror's image (Containerfile) with Podman, start it, check
-# it through the learner path (tests/container_checks.py: the seed's calls, episode 1's learner
+# it through the learner path (tests/container_checks.py: the seed's calls, episode 2's learner
 # notebook in the kernel `satlesson kernel install --mirror URL` makes, the same answers as
 # `satlesson mirror serve` on this machine), and stop it.
 #

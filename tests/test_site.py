@@ -31,9 +31,10 @@ EPISODE = "episodes/02-open-remote-imagery.html"
 LATER_EPISODES = [
     ("episodes/03-read-rasters.html", 1),
     ("episodes/04-pixel-values.html", 3),
-    ("episodes/05-vectors-meet-rasters.html", 5),
-    ("episodes/06-how-much-burned.html", 4),
-    ("episodes/07-dask-and-data-cubes.html", 3),
+    ("episodes/05-vector-data.html", 2),
+    ("episodes/06-vectors-meet-rasters.html", 3),
+    ("episodes/07-how-much-burned.html", 4),
+    ("episodes/08-dask-and-data-cubes.html", 3),
 ]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -215,7 +216,7 @@ def test_later_episodes_in_a_browser(page, site_url: str, path: str, figures: in
 def test_landing_keypoints_and_instructor_notes_in_a_browser(page, site_url: str) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     page.goto(f"{site_url}/index.html", wait_until="networkidle")
     schedule = page.locator("table").first.inner_text()
-    assert "Access satellite imagery using Python" in schedule and "Finish" in schedule
+    assert "Search for satellite imagery" in schedule and "Finish" in schedule
     page.screenshot(path=str(ARTIFACTS / "landing.png"), full_page=True)
 
     page.get_by_role("link", name="Key points").first.click()
@@ -225,6 +226,6 @@ def test_landing_keypoints_and_instructor_notes_in_a_browser(page, site_url: str
     page.get_by_role("link", name="Instructor notes").first.click()
     page.wait_for_load_state("networkidle")
     notes = page.locator("main").inner_text()
-    assert "Access satellite imagery using Python" in notes
+    assert "Search for satellite imagery" in notes
     assert "mirror" in notes.lower()
     assert page.console_errors == []  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Facts of episode 6, "How much burned?": the bands and elevation tiles it reads.
+"""Facts of episode 7, "How much burned?": the bands and elevation tiles it reads.
 
 The two scenes themselves (the oldest and newest clear scene of July-August 2023) are facts of
 episodes 1 and 2 ("before-scene", "after-scene"), which this episode checks too.

@@ -1,4 +1,4 @@
-"""Facts of episode 5, "Vectors meet rasters": the Copernicus DEM tiles its search finds.
+"""Facts of episode 6, "Vectors meet rasters": the Copernicus DEM tiles its search finds.
 
 The search is the episode's own (same API, collection and box: the bounds of the outline of
 Rhodes the lesson ships), so the tiles listed here are the ones a learner gets.
