@@ -83,6 +83,19 @@ def test_offset_already_applied_is_not_applied_again(item: pystac.Item, flag: bo
                                atol=1e-6)
 
 
+def test_a_finer_band_is_read_where_its_pixels_cover_the_grids(item: pystac.Item) -> None:
+    """On the 40 m grid of swir22's first overview, nir comes from its own 40 m overview (each
+    pixel the mean of 16), not from 20 m pixels thinned to every other one."""
+    ds = load_bands(item, ["swir22", "nir"], bbox=BOX, overview_level=0)
+    assert abs(ds.swir22.rio.resolution()[0]) == pytest.approx(40, rel=0.01)
+    nir_40 = clip_asset(item, "nir", BOX, overview_level=1)  # 10 m x 4
+    assert ds.nir.shape == nir_40.squeeze().shape
+    np.testing.assert_allclose(ds.nir.values, nir_40.squeeze().values * SCALE + OFFSET,
+                               rtol=1e-6, atol=1e-6)  # fmt: skip
+    thinned = clip_asset(item, "nir", BOX, overview_level=0).squeeze().values[::2, ::2]
+    assert not np.allclose(ds.nir.values, thinned * SCALE + OFFSET)  # what it used to be
+
+
 def test_bands_share_the_first_bands_grid_as_reflectance(item: pystac.Item) -> None:
     ds = load_bands(item, ["nir", "swir22", "scl"], bbox=BOX)
     assert ds.nir.shape == ds.swir22.shape == ds.scl.shape == (200, 200)

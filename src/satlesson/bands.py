@@ -2,24 +2,28 @@
 
 Index formulas (NDVI, NBR...) combine bands of different resolutions: Sentinel-2's near
 infrared is 10 m, its short-wave infrared 20 m. :func:`load_bands` reads each asset with
-:func:`satlesson.clip.clip_asset` (only the tiles it needs), puts every band on the grid of the
-first one, and turns stored digital numbers into reflectance with the ``scale`` and ``offset``
-the item's ``raster:bands`` metadata gives for each asset, except where the item says that the
-offset was already applied to the pixels (see :func:`scale_offset`).
+:func:`satlesson.clip.clip_asset` (only the blocks it needs), puts every band on the grid of the
+first one (reading each other band from the overview whose pixels are as wide as the grid's,
+so that a pixel of every band covers the same ground), and turns stored digital numbers into
+reflectance with the ``scale`` and ``offset`` the item's ``raster:bands`` metadata gives for
+each asset, except where the item says that the offset was already applied to the pixels (see
+:func:`scale_offset`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pystac
+import rasterio
 import xarray as xr
 from pystac.extensions.raster import RasterBand
 from rasterio.enums import Resampling
 
-from satlesson.clip import clip_asset
+from satlesson.clip import clip_asset, gdal_options
 from satlesson.errors import ClipError
 
 __all__ = ["load_bands", "scale_offset"]
@@ -71,10 +75,15 @@ def load_bands(
     Args:
         item: A STAC item with raster assets.
         asset_keys: Asset keys, e.g. ``["nir", "swir22", "scl"]``. The first one sets the grid
-            (CRS, resolution, extent) that the others are put on, by nearest neighbour: a 20 m
-            pixel becomes four identical 10 m pixels, and class codes stay codes.
+            (CRS, resolution, extent) that the others are put on. A band whose file has the
+            grid's pixel size, at full resolution or in an overview, is read at that size, so
+            its pixels cover the same ground as the first band's (a 10 m band on an 80 m grid
+            comes from its 80 m overview, each pixel the mean of 64, not one 40 m pixel of
+            four). Any other band is put on the grid by nearest neighbour: a 20 m pixel
+            becomes four identical 10 m pixels, and class codes stay codes.
         bbox, bbox_crs, geometry, geometry_crs, overview_level: the area and detail to read,
-            as for :func:`satlesson.clip.clip_asset`.
+            as for :func:`satlesson.clip.clip_asset`; ``overview_level`` is the first
+            band's.
         reflectance: Convert each asset that has a ``scale``/``offset`` in its
             ``raster:bands`` to ``float32`` reflectance (``DN * scale + offset``, the offset
             as :func:`scale_offset` decides it), with no-data pixels as NaN. Assets without
@@ -98,7 +107,8 @@ def load_bands(
     grid: xr.DataArray | None = None
     for key in keys:
         factors = scale_offset(item, key)
-        raster = clip_asset(item, key, bbox, bbox_crs, overview_level,
+        level = overview_level if grid is None else _level_like(item, key, grid, overview_level)
+        raster = clip_asset(item, key, bbox, bbox_crs, level,
                             geometry=geometry, geometry_crs=geometry_crs)  # fmt: skip
         if grid is None:
             grid = raster
@@ -110,6 +120,21 @@ def load_bands(
     dataset = xr.Dataset(variables)
     dataset.attrs.update(item_id=item.id, datetime=str(item.datetime))
     return dataset
+
+
+def _level_like(item: pystac.Item, key: str, grid: xr.DataArray, default: int | None
+                ) -> int | None:  # fmt: skip
+    """The overview level (None: full resolution) of asset ``key`` whose pixels are as wide as
+    ``grid``'s, from the file's own header; ``default`` when it has none of that size."""
+    href = item.assets[key].href
+    width = abs(grid.rio.resolution()[0])
+    with rasterio.Env(**gdal_options(href)), rasterio.open(href) as src:
+        native, factors = abs(src.res[0]), src.overviews(1)
+    # Overview pixels are a whole file's width over a rounded-up count: close, not equal.
+    for level, factor in [(None, 1), *enumerate(factors)]:
+        if math.isclose(native * factor, width, rel_tol=0.01):
+            return level
+    return default
 
 
 def _to_reflectance(raster: xr.DataArray, scale: float, offset: float) -> xr.DataArray:
