@@ -1,5 +1,5 @@
-"""Episode 5 (Dask and data cubes) runs on its own from an empty folder against the mirror, on a
-local Dask cluster that it closes again, and its hidden checks catch wrong solutions."""
+"""Episode 8 (how much burned?) runs on its own from an empty folder against the mirror, finds
+the snapshot's burn scar, writes a valid COG, and its hidden checks catch wrong solutions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
+import rasterio
+import requests
 from episode_runs import (
     EpisodeRun,
     Trial,
     assert_caught,
     assert_figures_described,
     assert_gated_challenges,
+    figures,
     replaced,
     run_episode,
     solution_trial,
@@ -20,76 +23,77 @@ from episode_runs import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "08-dask-and-data-cubes.md"
-LABELS = ["ch-chunks", "ch-burnt-area", "ch-ndvi-series"]
+EPISODE = ROOT / "episodes" / "08-how-much-burned.md"
+LABELS = ["ch-area"]
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).
 MUTATIONS = [
-    # Chunk edges that cut through the COG's 1024-pixel blocks.
-    ("ch-chunks", '"y": 2048, "x": 2048}, lock=False)', '"y": 2000, "x": 2000}, lock=False)',
-     "cut through the file's 1024-pixel blocks"),
-    # The area of every pixel with dNBR >= 0.1, low severity included.
-    ("ch-burnt-area", "(dnbr_kept >= 0.27)", "(dnbr_kept >= 0.1)",
-     "burnt_km2: expected the area with dNBR of at least 0.27"),
-    # y limits from south to north: an empty window, a series of NaN.
-    ("ch-ndvi-series", "slice(4012000, 4010000)", "slice(4010000, 4012000)",
-     "ndvi_unburnt has no values"),
-]
-# Saving the chunked result the wrong way: (old, new, what the saving check says).
-UNSAFE_WRITES = [
-    # Overviews that average class codes into codes that are not there.
-    ('"DEFLATE", RESAMPLING="NEAREST")', '"DEFLATE", RESAMPLING="AVERAGE")',
-     "the overviews mix class codes"),
-    # The chunk-by-chunk staging file left behind next to the COG.
-    ("staging.unlink()\n", "\n", "the temporary files should be gone"),
+    # Pixel area in the wrong unit (1e3 instead of 1e6 m² per km²).
+    ("ch-area", "abs(width * height) / 1e6", "abs(width * height) / 1e3", "pixel_km2:"),
 ]
 
 
 def trials() -> list[Trial]:
     text = EPISODE.read_text()
+    # dNBR the wrong way round, up to the comparison with the snapshot's scar.
+    reversed_dnbr = replaced(text, "dnbr = nbr(before) - nbr(after)\n",
+                             "dnbr = nbr(after) - nbr(before)\n")
     return [solution_trial(text, *m[:3]) for m in MUTATIONS] + [
-        Trial(f"unsafe write: {old!r} -> {new!r}", replaced(text, old, new),
-              until="The workers keep `dnbr_kept` in memory")
-        for old, new, _ in UNSAFE_WRITES]
+        Trial("dNBR reversed", reversed_dnbr, until="## Save the map")]
 
 
 def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
     assert_gated_challenges(EPISODE, LABELS)
 
 
-def test_the_cluster_stays_on_this_machine_and_is_closed() -> None:
-    """Workers and dashboard on loopback only; the page ends by closing client and cluster."""
-    text = EPISODE.read_text()
-    assert 'dashboard_address="127.0.0.1:0"' in text
-    assert "client.close()\ncluster.close()" in text
-    assert text.count("Client(") == 2  # the local one, and the remote one shown as plain code
-    assert '```python\nfrom dask.distributed import Client\n\nclient = Client("tcp://' in text
-
-
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
              executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode05"), mirror_base,
+    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode08"), mirror_base,
                       mirror_state_dir, trials())  # fmt: skip
     executed_episodes[EPISODE] = run.nb
     return run
 
 
-def test_runs_first_on_a_local_cluster_and_closes_it(
+def test_runs_first_and_names_the_two_scenes(
     executed: EpisodeRun,
 ) -> None:
     nb, workdir = executed.nb, executed.workdir
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
     out = stdout(nb)
-    assert "11 scenes; before: S2A_35SNA_20230708_0_L2A after: S2A_35SNA_20230827_0_L2A" in out
-    assert re.search(r"dashboard:  http://127\.0\.0\.1:\d+/status", out)
-    assert re.search(r"parallel: [\d.]+ s \(serial: [\d.]+ s\)", out)
-    assert "11 time steps" in out
-    assert "Status.closed" in out
+    assert "S2A_35SNA_20230708_0_L2A S2A_35SNA_20230827_0_L2A" in out
+
+
+def test_burnt_area_was_compared_with_the_snapshots_truth(
+    executed: EpisodeRun, mirror_base: str
+) -> None:
+    """The synthetic mirror always publishes the scar's truth: the hidden check must read it."""
+    truth = requests.get(
+        f"{mirror_base}/satlesson.invalid/truth/rhodes-2023-burn-scar.json", timeout=30
+    )
+    assert truth.status_code == 200
+    out = stdout(executed.nb)
+    assert "No ground truth" not in out
+    assert len(re.findall(r"^Ground truth \(dnbr_gt_0\.(10|27)\): measured", out, re.M)) == 2
+
+
+def test_writes_the_severity_map_as_a_small_uint8_cog(
+    executed: EpisodeRun,
+) -> None:
+    workdir = executed.workdir
+    path = workdir / "rhodes_burn_severity.tif"
+    with rasterio.open(path) as src:
+        assert src.dtypes == ("uint8",) and src.nodata == 0
+        assert src.crs.to_epsg() == 32635
+        codes = set(src.read(1).ravel().tolist())
+    assert {0, 3, 4, 5, 6, 7} <= codes <= set(range(8))
+    assert path.stat().st_size < 200_000
 
 
 def test_figures_have_alt_text(executed: EpisodeRun) -> None:
-    assert_figures_described(executed.nb, 3)  # task stream, NDVI before/after, NDVI time series
+    assert_figures_described(executed.nb, 2)  # severity, burnt area by elevation
+    for cell in figures(executed.nb):
+        assert "synthetic" in cell.metadata["mystnb"]["image"]["alt"]
 
 
 @pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)
@@ -99,8 +103,10 @@ def test_hidden_check_catches_a_wrong_solution(
     assert_caught(executed.trials[f"{label}: {old!r} -> {new!r}"], message)
 
 
-@pytest.mark.parametrize(("old", "new", "message"), UNSAFE_WRITES)
-def test_saving_check_catches_an_unsafe_write(
-    executed: EpisodeRun, old: str, new: str, message: str
-) -> None:
-    assert_caught(executed.trials[f"unsafe write: {old!r} -> {new!r}"], message)
+def test_ground_truth_check_catches_a_wrong_dnbr(executed: EpisodeRun, mirror_base: str) -> None:
+    """dNBR the wrong way round passes every local check but not the comparison with the scar."""
+    truth = requests.get(
+        f"{mirror_base}/satlesson.invalid/truth/rhodes-2023-burn-scar.json", timeout=30
+    )
+    assert truth.status_code == 200
+    assert_caught(executed.trials["dNBR reversed"], "but the snapshot's scar has")

@@ -33,8 +33,9 @@ LATER_EPISODES = [
     ("episodes/04-pixel-values.html", 3),
     ("episodes/05-vector-data.html", 2),
     ("episodes/06-vectors-meet-rasters.html", 3),
-    ("episodes/07-how-much-burned.html", 4),
-    ("episodes/08-dask-and-data-cubes.html", 3),
+    ("episodes/07-band-indices.html", 2),
+    ("episodes/08-how-much-burned.html", 2),
+    ("episodes/09-dask-and-data-cubes.html", 3),
 ]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,4 +1,4 @@
-"""Facts of episode 8, "Scale out: Dask and data cubes": the COG tiles its chunks follow and the
+"""Facts of episode 9, "Scale out: Dask and data cubes": the COG tiles its chunks follow and the
 time steps of its data cube.
 
 The scenes themselves (the clear scenes of July-August 2023, before and after) are facts of

@@ -1,4 +1,5 @@
-"""Facts of episode 7, "How much burned?": the bands and elevation tiles it reads.
+"""Facts of episodes 7 and 8, "Band indices" and "How much burned?": the bands and elevation
+tiles they read.
 
 The two scenes themselves (the oldest and newest clear scene of July-August 2023) are facts of
 episodes 1 and 2 ("before-scene", "after-scene"), which this episode checks too.

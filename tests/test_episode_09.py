@@ -1,0 +1,106 @@
+"""Episode 5 (Dask and data cubes) runs on its own from an empty folder against the mirror, on a
+local Dask cluster that it closes again, and its hidden checks catch wrong solutions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from episode_runs import (
+    EpisodeRun,
+    Trial,
+    assert_caught,
+    assert_figures_described,
+    assert_gated_challenges,
+    replaced,
+    run_episode,
+    solution_trial,
+    stdout,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+EPISODE = ROOT / "episodes" / "09-dask-and-data-cubes.md"
+LABELS = ["ch-chunks", "ch-burnt-area", "ch-ndvi-series"]
+
+# Wrong solutions, each with what its hidden check must say: (label, old, new, message).
+MUTATIONS = [
+    # Chunk edges that cut through the COG's 1024-pixel blocks.
+    ("ch-chunks", '"y": 2048, "x": 2048}, lock=False)', '"y": 2000, "x": 2000}, lock=False)',
+     "cut through the file's 1024-pixel blocks"),
+    # The area of every pixel with dNBR >= 0.1, low severity included.
+    ("ch-burnt-area", "(dnbr_kept >= 0.27)", "(dnbr_kept >= 0.1)",
+     "burnt_km2: expected the area with dNBR of at least 0.27"),
+    # y limits from south to north: an empty window, a series of NaN.
+    ("ch-ndvi-series", "slice(4012000, 4010000)", "slice(4010000, 4012000)",
+     "ndvi_unburnt has no values"),
+]
+# Saving the chunked result the wrong way: (old, new, what the saving check says).
+UNSAFE_WRITES = [
+    # Overviews that average class codes into codes that are not there.
+    ('"DEFLATE", RESAMPLING="NEAREST")', '"DEFLATE", RESAMPLING="AVERAGE")',
+     "the overviews mix class codes"),
+    # The chunk-by-chunk staging file left behind next to the COG.
+    ("staging.unlink()\n", "\n", "the temporary files should be gone"),
+]
+
+
+def trials() -> list[Trial]:
+    text = EPISODE.read_text()
+    return [solution_trial(text, *m[:3]) for m in MUTATIONS] + [
+        Trial(f"unsafe write: {old!r} -> {new!r}", replaced(text, old, new),
+              until="The workers keep `dnbr_kept` in memory")
+        for old, new, _ in UNSAFE_WRITES]
+
+
+def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
+    assert_gated_challenges(EPISODE, LABELS)
+
+
+def test_the_cluster_stays_on_this_machine_and_is_closed() -> None:
+    """Workers and dashboard on loopback only; the page ends by closing client and cluster."""
+    text = EPISODE.read_text()
+    assert 'dashboard_address="127.0.0.1:0"' in text
+    assert "client.close()\ncluster.close()" in text
+    assert text.count("Client(") == 2  # the local one, and the remote one shown as plain code
+    assert '```python\nfrom dask.distributed import Client\n\nclient = Client("tcp://' in text
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
+             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
+    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode05"), mirror_base,
+                      mirror_state_dir, trials())  # fmt: skip
+    executed_episodes[EPISODE] = run.nb
+    return run
+
+
+def test_runs_first_on_a_local_cluster_and_closes_it(
+    executed: EpisodeRun,
+) -> None:
+    nb, workdir = executed.nb, executed.workdir
+    assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
+    out = stdout(nb)
+    assert "11 scenes; before: S2A_35SNA_20230708_0_L2A after: S2A_35SNA_20230827_0_L2A" in out
+    assert re.search(r"dashboard:  http://127\.0\.0\.1:\d+/status", out)
+    assert re.search(r"parallel: [\d.]+ s \(serial: [\d.]+ s\)", out)
+    assert "11 time steps" in out
+    assert "Status.closed" in out
+
+
+def test_figures_have_alt_text(executed: EpisodeRun) -> None:
+    assert_figures_described(executed.nb, 3)  # task stream, NDVI before/after, NDVI time series
+
+
+@pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)
+def test_hidden_check_catches_a_wrong_solution(
+    executed: EpisodeRun, label: str, old: str, new: str, message: str
+) -> None:
+    assert_caught(executed.trials[f"{label}: {old!r} -> {new!r}"], message)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), UNSAFE_WRITES)
+def test_saving_check_catches_an_unsafe_write(
+    executed: EpisodeRun, old: str, new: str, message: str
+) -> None:
+    assert_caught(executed.trials[f"unsafe write: {old!r} -> {new!r}"], message)
