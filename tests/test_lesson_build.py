@@ -316,8 +316,11 @@ def test_repository_url_comes_from_config_everywhere(book: Book, fork: Book) -> 
     assert code == f"git clone {FORK}"  # a code block, filled in by the extension
     episode = fork.page("episodes/01-first.html")
     assert f'href="{FORK}"' in episode  # repository button
-    assert "mybinder.org/v2/gh/example-org/rhodes-fork/main" in episode
-    assert "colab.research.google.com/github/example-org/rhodes-fork/blob/main" in episode
+    # The launch buttons open the learner notebook on the fork's notebooks branch.
+    assert ("mybinder.org/v2/gh/example-org/rhodes-fork/notebooks"
+            "?urlpath=lab/tree/episodes/01-first.ipynb") in episode
+    assert ("colab.research.google.com/github/example-org/rhodes-fork/blob/notebooks/"
+            "episodes/01-first.ipynb") in episode
     for html in fork.html.rglob("*.html"):
         assert "satlesson/satlesson" not in html.read_text(encoding="utf-8"), html
     # The unchanged fixture still shows its own address.

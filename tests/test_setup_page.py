@@ -116,3 +116,88 @@ def test_a_mirror_on_every_laptop(tmp_path: Path) -> None:
     text = run_workshop(serve, learner, port, tmp_path)
     assert "MATCHED 12" in text
     assert "HREF https://sentinel-cogs." in text and "WIDTH 10980" in text
+
+
+def episode_imports() -> set[str]:
+    """Every module an episode's code cells import, outside the standard library."""
+    import ast
+
+    import jupytext
+
+    modules: set[str] = set()
+    for path in sorted((ROOT / "episodes").glob("*.md")):
+        for cell in jupytext.read(path, fmt="md:myst").cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines()
+                             if not line.lstrip().startswith(("%", "!")))  # IPython magics
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module)
+    return {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names}
+
+
+def installation_check() -> str:
+    text = (ROOT / "setup.md").read_text()
+    section = text.split("## Check your installation", 1)[1]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+
+
+# Run the page's check, then import each module the episodes import: the check passes only
+# if none of them needs a package the check did not load (such as distributed for
+# dask.distributed, or odc-stac, whose `odc` is a namespace shared with odc-geo).
+PROBE = """
+import importlib, json, sys
+exec(compile(sys.argv[1], "check", "exec"))
+before = {name.split(".")[0] for name in sys.modules}
+missed = {}
+for module in json.loads(sys.argv[2]):
+    if module not in sys.modules:
+        importlib.import_module(module)
+        new = {name.split(".")[0] for name in sys.modules} - before
+        if new:
+            missed[module] = sorted(new)
+        before |= new
+print(json.dumps(missed))
+"""
+
+
+def test_installation_check_imports_what_the_episodes_import() -> None:
+    check = installation_check()
+    modules = episode_imports()
+    assert {"geopandas", "odc.stac", "dask.distributed", "rioxarray"} <= modules
+    done = subprocess.run([sys.executable, "-c", PROBE, check, json.dumps(sorted(modules))],
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == {}
+    assert re.search(r"^satlesson \S+$", done.stdout, flags=re.M)  # the check's own line
+    # And it imports nothing the episodes do not use.
+    checked = set(re.findall(r"^import (\S+)", check, flags=re.M))
+    assert {m.split(".")[0] for m in checked} <= {m.split(".")[0] for m in modules} | {
+        "satlesson"}
+
+
+def test_binder_environment_resolves(tmp_path: Path) -> None:
+    """binder/requirements.txt installs the lesson's package from the repository's zip (the
+    one the setup page offers without git) and resolves against the package index; the
+    archive itself is this checkout (the test has no GitHub)."""
+    import yaml
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    lines = [line for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    package = f"satlesson @ {url}/archive/refs/heads/main.zip"
+    assert package in lines
+    assert f'"{package}"' in (ROOT / "setup.md").read_text().replace("{{ repository_url }}", url)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("\n".join(str(ROOT) if line == package else line
+                                      for line in lines) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+         "--quiet", "--report", str(tmp_path / "report.json"), "-r", str(requirements)],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    names = {i["metadata"]["name"].lower()
+             for i in json.loads((tmp_path / "report.json").read_text())["install"]}
+    assert {"satlesson", "jupyterlab", "odc-stac", "distributed", "geopandas"} <= names

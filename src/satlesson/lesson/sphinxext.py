@@ -17,7 +17,7 @@ from sphinx.config import Config
 from sphinx.errors import ConfigError
 
 import satlesson
-from satlesson.lesson import collect, datasource, notebooks, notice, repository
+from satlesson.lesson import collect, datasource, launch, notebooks, notice, repository
 from satlesson.lesson.blocks import BLOCKS, CHALLENGE, COLLECTIONS
 from satlesson.lesson.directives import (
     BlockDirective,
@@ -40,7 +40,7 @@ def _digest(files: list[Path], root: Path) -> str:
 
 def env_version() -> int:
     """Changes whenever this extension's code or CSS does, so Sphinx re-reads every page."""
-    files = [p for p in HERE.rglob("*") if p.is_file() and p.suffix in {".py", ".css"}]
+    files = [p for p in HERE.rglob("*") if p.is_file() and p.suffix in {".py", ".css", ".js"}]
     return int(_digest(files, HERE)[:8], 16)
 
 
@@ -145,7 +145,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-resolved", notebooks.add_download_link)
     app.connect("build-finished", notebooks.write_notebooks)
     app.connect("html-page-context", drop_duplicate_scripts)
+    app.connect("html-page-context", launch.point_at_notebooks, priority=600)  # after the theme
     app.add_css_file("satlesson.css")
+    app.add_js_file("satlesson-a11y.js")  # names two theme buttons by what they show
     return {
         "version": satlesson.__version__,
         "env_version": env_version(),
