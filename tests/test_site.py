@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 
 from satlesson.lesson import datasource, sphinxext
+from satlesson.lesson.launch import BRANCH, write_branch
 from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
@@ -38,6 +40,10 @@ LATER_EPISODES = [
     ("episodes/09-dask-and-data-cubes.html", 3),
 ]
 CHROMIUM = "/usr/bin/chromium"
+# axe-core from npm, fetched once into the user's cache (not vendored into the repository).
+AXE_VERSION = "4.14.1"
+AXE_CACHE = Path.home() / ".cache" / "satlesson" / f"axe-core-{AXE_VERSION}"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -161,8 +167,9 @@ def test_no_page_shows_the_mirrors_address(site: Path, mirror_base: str) -> None
 
 def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
     nav = (site / "index.html").read_text()
-    for page in ("setup.html", SEARCH, EPISODE, *(p for p, _ in LATER_EPISODES), "keypoints.html",
-                 "reference.html", "figures.html", "credits.html", "instructor-notes.html"):
+    for page in ("setup.html", SEARCH, EPISODE, *(p for p, _ in LATER_EPISODES),
+                 "keypoints.html", "reference.html", "figures.html", "credits.html",
+                 "code-of-conduct.html", "licence.html", "instructor-notes.html"):
         assert (site / page).exists()
         assert f'href="{page}"' in nav, page
 
@@ -230,3 +237,71 @@ def test_landing_keypoints_and_instructor_notes_in_a_browser(page, site_url: str
     assert "Search for satellite imagery" in notes
     assert "mirror" in notes.lower()
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+LAUNCH = re.compile(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)/[^"]+)"')
+
+
+def test_every_launch_button_opens_a_published_notebook(site: Path, tmp_path: Path) -> None:
+    """Binder and Colab open the episode's learner notebook on the notebooks branch, which the
+    site workflow fills from this build (write_branch); Binder finds its environment there."""
+    branch = tmp_path / BRANCH
+    write_branch(site, ROOT, branch)
+    assert (branch / "binder" / "requirements.txt").is_file()
+    repo = "satlesson/satlesson"
+    episodes = sorted(site.glob("episodes/*.html"))
+    for page in sorted(site.glob("**/*.html")):
+        urls = [u.replace("&amp;", "&") for u in LAUNCH.findall(page.read_text())]
+        if page in episodes:
+            assert len(urls) == 2, (page.name, urls)  # Binder and Colab, nothing else
+        for url in urls:
+            binder = re.fullmatch(rf"https://mybinder\.org/v2/gh/{repo}/{BRANCH}"
+                                  r"\?urlpath=lab/tree/(.+\.ipynb)", url)
+            colab = re.fullmatch(rf"https://colab\.research\.google\.com/github/{repo}/blob/"
+                                 rf"{BRANCH}/(.+\.ipynb)", url)
+            match = binder or colab
+            assert match, (page.name, url)
+            assert (branch / match.group(1)).is_file(), (page.name, url)
+            # The notebook of this very page: the one its download link gives.
+            assert match.group(1) == page.relative_to(site).with_suffix(".ipynb").as_posix()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's browser build, from npm the first time (`npm pack`), then from the cache."""
+    script = AXE_CACHE / "axe.min.js"
+    if not script.exists():
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        # npm reaches its registry directly, not through a mirror's proxy this session set.
+        env = {k: v for k, v in os.environ.items()
+               if k.lower() not in {"https_proxy", "http_proxy", "no_proxy"}}
+        done = subprocess.run(["npm", "pack", f"axe-core@{AXE_VERSION}", "--pack-destination",
+                               str(AXE_CACHE)], capture_output=True, text=True, timeout=300,
+                              env=env)
+        assert done.returncode == 0, "npm pack axe-core failed: " + done.stderr[-2000:]
+        tarball = AXE_CACHE / f"axe-core-{AXE_VERSION}.tgz"
+        with tarfile.open(tarball) as tar:
+            member = tar.extractfile("package/axe.min.js")
+            assert member is not None
+            script.write_bytes(member.read())
+        tarball.unlink()
+    return script
+
+
+@pytest.mark.browser
+def test_every_page_passes_axe(page, site: Path, site_url: str, axe_script: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """axe-core finds no WCAG 2.1 A or AA violation on any page of the site, as rendered."""
+    pages = [p.relative_to(site).as_posix() for p in sorted(site.glob("**/*.html"))]
+    pages = [p for p in pages if not p.startswith("_")]
+    assert len(pages) > 10
+    found = {}
+    for path in pages:
+        page.goto(f"{site_url}/{path}", wait_until="networkidle")
+        page.add_script_tag(path=str(axe_script))
+        violations = page.evaluate(
+            """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})
+                 .then(r => r.violations.map(v => [v.id, v.nodes.map(n => n.html)]))""",
+            WCAG_TAGS)
+        if violations:
+            found[path] = violations
+    assert found == {}
