@@ -348,6 +348,12 @@ class Runner:
         workspace.mkdir(parents=True)
         home.mkdir()
         _tool(workspace / ".venv" / "bin" / "satlesson", FAKE_SATLESSON)  # as `make deps` would
+        # The real interpreter (the notebooks-branch step runs the lesson's own code), and the
+        # checkout's binder/ folder that step copies.
+        python = workspace / ".venv" / "bin" / "python"
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
+        shutil.copytree(ROOT / "binder", workspace / "binder")
         job = Job("success", home=home)
         context = {**context, "steps": job.steps}
         for number, s in enumerate(spec["steps"]):
@@ -569,8 +575,10 @@ def test_site_publishes_the_recording_or_says_it_is_synthetic(
 ) -> None:
     runner = Runner(tmp_path, github(event, ref), secrets, inputs, **fakes)
     jobs = runner.run(load("site.yml"))
-    assert {name: job.result for name, job in jobs.items()} == {
-        k: expected[k] for k in ("record", "build", "deploy")}, jobs["record"].log
+    # The notebooks job (the launch buttons' branch) is checked on its own below.
+    assert {name: job.result for name, job in jobs.items() if name != "notebooks"} == {
+        k: expected[k] for k in ("record", "build", "deploy")
+    }, [job.log[-1500:] for job in jobs.values()]
     made = runner.calls("make")
     recorded = expected["record"] == "success" and bool(secrets)
     if expected["record"] != "skipped":
@@ -606,9 +614,17 @@ def test_login_step_is_the_same_in_both_workflows_and_secrets_go_nowhere_else() 
         for job in flow["jobs"].values():
             for s in job["steps"]:
                 if s.get("id") != "login":
-                    assert "secrets." not in json.dumps(s), s
+                    # GITHUB_TOKEN is the run's own token (the notebooks branch push), not a
+                    # repository secret.
+                    assert "secrets." not in json.dumps(s).replace("secrets.GITHUB_TOKEN", ""), s
     assert "permissions" not in site["jobs"]["record"]  # the workflow's contents: read
     assert site["permissions"] == {"contents": "read"}
+    # Only the job that replaces the notebooks branch may write, and only after a main build.
+    notebooks = site["jobs"]["notebooks"]
+    assert notebooks["permissions"] == {"contents": "write"} and notebooks["needs"] == "build"
+    assert "github.ref == 'refs/heads/main'" in notebooks["if"]
+    assert [j for j, job in site["jobs"].items()
+            if job.get("permissions", {}).get("contents") == "write"] == ["notebooks"]
 
 
 class _EchoLogin(http.server.BaseHTTPRequestHandler):

@@ -196,7 +196,11 @@ def test_binder_environment_resolves(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
          "--quiet", "--report", str(tmp_path / "report.json"), "-r", str(requirements)],
-        capture_output=True, text=True, timeout=600, check=False)
+        capture_output=True, text=True, timeout=600, check=False,
+        # The package index directly: not through the mirror's proxy, which this test
+        # session's routing put into the environment (the mirror serves no index).
+        env={k: v for k, v in os.environ.items()
+             if k.lower() not in ("https_proxy", "http_proxy", "no_proxy")})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     names = {i["metadata"]["name"].lower()
              for i in json.loads((tmp_path / "report.json").read_text())["install"]}
