@@ -87,7 +87,7 @@ def room_mirror(mirror_state_dir: Path) -> Iterator[tuple[int, str]]:
     if not (state / "assets").exists():
         (mirror_state_dir / "assets").mkdir(exist_ok=True)
         (state / "assets").symlink_to(mirror_state_dir / "assets")
-    port = free_port()
+    port = free_port("0.0.0.0")
     log = state / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -230,6 +230,28 @@ def test_port_in_use_is_one_clear_sentence(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_free_ports_are_outside_the_ephemeral_range_and_never_repeat(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ports from bind(0) are ephemeral: any outgoing connection may take one before the
+    # server that was promised it binds, which once failed a CI run's room mirror.
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = [postgres.free_port("0.0.0.0") for _ in range(40)]
+    assert len(set(ports)) == len(ports)
+    assert all(1024 <= port < low for port in ports)
+    with socket.socket() as busy:  # a port some other program listens on is passed over
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        picks = iter([taken, ports[0], ports[0] + 1, ports[0] - 1])
+
+        class Picker:
+            def randrange(self, start: int, stop: int) -> int:
+                return next(picks)
+
+        monkeypatch.setattr(postgres.random, "SystemRandom", Picker)
+        assert postgres.free_port() not in {taken, ports[0]}
+
+
 def test_missing_postgresql_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
     with pytest.raises(MirrorError, match="needs PostgreSQL with PostGIS, which is missing"):

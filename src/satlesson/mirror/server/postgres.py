@@ -11,6 +11,7 @@ import glob
 import hashlib
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -51,10 +52,38 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_handed_out: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on, for a server about to start on ``host``.
+
+    Picked below the kernel's ephemeral range: a port from ``bind(0)`` can be taken by any
+    outgoing connection in the moment before the server binds it, which on a busy machine
+    happens (and on every address, so a server on 0.0.0.0 then fails). Never the same port
+    twice in one process, since the servers it is for may not have bound theirs yet.
+    """
+    rng = random.SystemRandom()
+    ceiling = _ephemeral_floor()
+    for _ in range(200):
+        port = rng.randrange(max(1024, ceiling - 20000), ceiling)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise MirrorError(f"No free port on {host} below {ceiling}.")
 
 
 @dataclass
