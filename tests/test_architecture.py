@@ -4,7 +4,7 @@ kernel) imports no server code; only the command line imports the Sphinx tooling
 import-linter contracts in pyproject.toml state these arrows (`lint-imports`, in `make test`);
 the tests here show that a wrong import breaks them, and check at run time what an import
 really loads. Inside the mirror, the synthetic snapshot's modules import each other without
-cycles, and the source interface imports no source."""
+cycles, and the snapshot interface imports no snapshot."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_the_import_contracts_hold(package_copy: Path) -> None:
      "The helper API the episodes import needs neither the mirror nor the lesson tooling"),
     ("search.py", "import sphinx",
      "The helper API the episodes import needs neither the mirror nor the lesson tooling"),
-    ("mirror/client/urls.py", "from satlesson.mirror import sources",  # server code, indirectly
+    ("mirror/client/urls.py", "from satlesson.mirror import open_snapshot",  # server, indirectly
      "The mirror's client (a learner's kernel) imports no server code"),
     ("mirror/client/kernel.py", "import uvicorn",
      "The mirror's client (a learner's kernel) imports no server code"),
@@ -180,10 +180,10 @@ def test_synthetic_modules_use_each_others_public_names_only() -> None:
         assert reached == [], path.name
 
 
-def test_source_interface_imports_no_source() -> None:
-    """``mirror/source.py`` is the interface: the synthetic and recorded sources import it."""
+def test_snapshot_interface_imports_no_snapshot() -> None:
+    """``mirror/snapshot.py`` is the interface: the synthetic and recorded snapshots import it."""
     imported = {node.module for node in ast.walk(ast.parse(
-        (PACKAGE / "mirror" / "source.py").read_text()))
+        (PACKAGE / "mirror" / "snapshot.py").read_text()))
         if isinstance(node, ast.ImportFrom) and node.module}  # fmt: skip
     assert not any(m.startswith(("satlesson.mirror.synthetic", "satlesson.mirror.recorded"))
                    for m in imported), imported

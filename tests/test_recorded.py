@@ -29,7 +29,7 @@ from shapely.geometry import box, shape
 
 from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.client.urls import EARTH_SEARCH_API, mirror_url
-from satlesson.mirror.recorded.snapshot import MANIFEST
+from satlesson.mirror.recorded.folder import MANIFEST
 from satlesson.mirror.recorded.tiff import parse
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port

@@ -16,7 +16,7 @@ from pystac_client import Client
 from shapely.geometry import Point
 
 from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
-from satlesson.mirror.server.cache import Answer, Store
+from satlesson.mirror.server.cache import PreparedResponse, Store
 
 RHODES = Point(27.95, 36.20)
 SUMMER = "2023-07-01/2023-08-31"
@@ -146,7 +146,7 @@ def test_repeats_go_compressed_to_clients_that_accept_it(mirror_base: str) -> No
 def test_store_stays_within_its_bound(sizes: list[int]) -> None:
     store = Store(max_bytes=100, max_answer=40)
     for i, size in enumerate(sizes):
-        store.put(bytes([i]), Answer({"status": 200, "headers": []}, b"x" * size))
+        store.put(bytes([i]), PreparedResponse({"status": 200, "headers": []}, b"x" * size))
         assert store.size == sum(len(a.body) for a in store.answers.values()) <= 100
     kept = [key[0] for key in store.answers]
     # Independently: the newest answers that fit within 100 bytes together; too big ones

@@ -1,4 +1,4 @@
-"""Offline, each STAC API claims and does what its upstream does (``server/upstream.py``)."""
+"""Offline, each STAC API claims and does what its upstream does (``mirror/upstream.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from satlesson.mirror.server.guard import MAX_JSON_DEPTH
-from satlesson.mirror.server.upstream import CMR_LPCLOUD, EARTH_SEARCH_V1, UPSTREAMS, Upstream
+from satlesson.mirror.upstream import CMR_LPCLOUD, EARTH_SEARCH_V1, UPSTREAMS, Upstream
 
 HLS = {"collections": ["HLSL30.v2.0"],
        "intersects": {"type": "Point", "coordinates": [-73.97, 40.78]},
@@ -29,7 +29,7 @@ def ids(response: requests.Response) -> list[str]:
     return [f["id"] for f in response.json()["features"]]
 
 
-@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize("upstream", UPSTREAMS, ids=lambda u: u.mount.split("/")[1])
 def test_conformance_is_upstreams(mirror_base: str, upstream: Upstream) -> None:
     landing = requests.get(f"{mirror_base}{upstream.mount}", timeout=30).json()
     declared = requests.get(f"{mirror_base}{upstream.mount}/conformance", timeout=30).json()
@@ -135,7 +135,7 @@ def nested(depth: int) -> str:
 DEEP = 20_000  # levels; the mirror's json module gives up at about 1,000
 
 
-@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize("upstream", UPSTREAMS, ids=lambda u: u.mount.split("/")[1])
 @pytest.mark.parametrize(("method", "params", "payload"), [
     ("POST", None, '{"collections": ' + nested(DEEP) + "}"),
     ("POST", None, '{"intersects": ' + "[" * DEEP),  # not even JSON
@@ -163,7 +163,7 @@ def test_deep_nesting_in_earth_search_query_is_a_400(mirror_base: str) -> None:
     assert as_url.status_code == 400, as_url.text[:300]
 
 
-@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize("upstream", UPSTREAMS, ids=lambda u: u.mount.split("/")[1])
 def test_nesting_up_to_the_limit_is_answered(mirror_base: str, upstream: Upstream) -> None:
     def query(depth: int) -> str:  # the body's object, `query`, the property: three levels
         return '{"query": {"eo:cloud_cover": {"eq": ' + nested(depth - 3) + "}}}"
@@ -185,7 +185,7 @@ def test_body_refusal_is_the_outermost_layer_exceeded() -> None:
     assert EARTH_SEARCH_V1.body_refusal(54_000_000) == lambda_invoke.refusal
     (express,) = CMR_LPCLOUD.body_limits
     assert CMR_LPCLOUD.body_refusal(54_000_000) == express.refusal
-    for upstream in UPSTREAMS.values():
+    for upstream in UPSTREAMS:
         assert all(limit.refusal.status == 413 for limit in upstream.body_limits)
 
 
@@ -195,7 +195,7 @@ def padded(size: int) -> bytes:
     return head + b" " * (size - len(head) - 1) + b"}"
 
 
-@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize("upstream", UPSTREAMS, ids=lambda u: u.mount.split("/")[1])
 def test_each_body_limit_is_upstreams_to_the_byte(mirror_base: str, upstream: Upstream) -> None:
     url = f"{mirror_base}{upstream.mount}/search"
     headers = {"Content-Type": "application/json"}
@@ -222,7 +222,7 @@ def chunks(body: bytes, size: int = 1024 * 1024) -> Iterator[bytes]:
         yield body[start:start + size]
 
 
-@pytest.mark.parametrize("upstream", UPSTREAMS.values(), ids=lambda u: u.mount.split("/")[1])
+@pytest.mark.parametrize("upstream", UPSTREAMS, ids=lambda u: u.mount.split("/")[1])
 @pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
 def test_huge_body_is_refused_at_once_and_the_mirror_keeps_serving(
         mirror_base: str, upstream: Upstream, huge_search: bytes, streamed: bool) -> None:

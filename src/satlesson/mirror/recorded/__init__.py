@@ -3,7 +3,7 @@
 - ``recorder.py``: ``satlesson mirror record`` relays a command's requests to the services (or
   to another mirror) and keeps the STAC answers, small files whole and, of COGs, their headers
   plus exactly the byte ranges read;
-- ``snapshot.py``: the snapshot folder (manifest, API documents, file bytes), written atomically;
+- ``folder.py``: the snapshot folder (manifest, API documents, file bytes), written atomically;
 - ``tiff.py``: COG headers, and the sparse replay of tiles never read;
-- ``replay.py``: the snapshot as a mirror source (``satlesson mirror serve --snapshot DIR``).
+- ``replay.py``: the snapshot as a mirror serves it (``satlesson mirror serve --snapshot DIR``).
 """

@@ -41,9 +41,10 @@ from starlette.routing import Route
 from satlesson.mirror.client.routing import CA_PATH
 from satlesson.mirror.client.urls import DEFAULT_HOST, MIRRORED_HOSTS
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.recorded import snapshot, tiff
+from satlesson.mirror.recorded import folder as snapshot_folder
+from satlesson.mirror.recorded import tiff
 from satlesson.mirror.server import proxy
-from satlesson.mirror.source import UPSTREAM_APIS, UpstreamApi
+from satlesson.mirror.upstream import UPSTREAMS, Upstream
 
 CHUNK = 256 * 1024
 HEADER_BYTES = 16384  # what GDAL reads first of a remote TIFF: kept for every TIFF touched
@@ -128,7 +129,7 @@ class Recording:
 
     # --- what was seen -----------------------------------------------------------------------
 
-    def note_api(self, api: UpstreamApi, key: str, status: int, content_type: str,
+    def note_api(self, api: Upstream, key: str, status: int, content_type: str,
                  body: bytes) -> None:
         try:
             doc = json.loads(body)
@@ -182,7 +183,7 @@ class Recording:
 
     def complete_collections(self) -> None:
         """Fetch the collections that recorded items belong to but the command never read."""
-        for api in UPSTREAM_APIS:
+        for api in UPSTREAMS:
             api_log = self.apis.get(api.dbname)
             if api_log is None:
                 continue
@@ -222,14 +223,14 @@ class Recording:
                     looks_tiff = False
             files[url] = self._store(url, flog, looks_tiff)
         apis = {}
-        for api in UPSTREAM_APIS:
+        for api in UPSTREAMS:
             log = self.apis.get(api.dbname)
             if log is None:
                 continue
             folder = self.staging / "apis" / api.dbname
-            snapshot.write_json(folder / "collections.json", list(log.collections.values()))
-            snapshot.write_json(folder / "items.json", list(log.items.values()))
-            snapshot.write_json(folder / "answers.json", log.answers)
+            snapshot_folder.write_json(folder / "collections.json", list(log.collections.values()))
+            snapshot_folder.write_json(folder / "items.json", list(log.items.values()))
+            snapshot_folder.write_json(folder / "answers.json", log.answers)
             apis[api.dbname] = {"url": api.url, "collections": len(log.collections),
                                 "items": len(log.items), "answers": len(log.answers)}
         shutil.rmtree(self.staging / ".spool")
@@ -237,7 +238,7 @@ class Recording:
         json_bytes = sum(p.stat().st_size for p in (self.staging / "apis").rglob("*.json")) \
             if apis else 0
         manifest: dict[str, Any] = {
-            "format": snapshot.FORMAT,
+            "format": snapshot_folder.FORMAT,
             "kind": "recorded",
             "id": self.id,
             "recorded": self.recorded,
@@ -251,14 +252,14 @@ class Recording:
                 "api_json_bytes": json_bytes,
             },
         }
-        snapshot.write_json(self.staging / snapshot.MANIFEST, manifest)
+        snapshot_folder.write_json(self.staging / snapshot_folder.MANIFEST, manifest)
         return manifest
 
     def _store(self, url: str, log: FileLog, is_tiff: bool) -> dict[str, Any]:
         ranges = log.ranges()
         size = log.size if log.size is not None else (ranges[-1][1] if ranges else 0)
         whole = ranges == [(0, size)] or size == 0
-        name = snapshot.stored_name(url, partial=not whole)
+        name = snapshot_folder.stored_name(url, partial=not whole)
         path = self.staging / name
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
@@ -276,8 +277,8 @@ class Recording:
 # --- the relay ----------------------------------------------------------------------------------
 
 
-def _api_for(path: str) -> UpstreamApi | None:
-    for api in UPSTREAM_APIS:
+def _api_for(path: str) -> Upstream | None:
+    for api in UPSTREAMS:
         if path == api.mount or path.startswith(api.mount + "/"):
             return api
     return None
@@ -336,7 +337,7 @@ def recorder_app(rec: Recording, proxy_port: int) -> Starlette:
                     rec.file(url).protected = True
                 return _with(Response(content, upstream.status_code, out_headers), cookies)
             if 200 <= upstream.status_code < 300:
-                key = snapshot.request_key(request.method, request.url.path, query, body)
+                key = snapshot_folder.request_key(request.method, request.url.path, query, body)
                 rec.note_api(api, key, upstream.status_code,
                              upstream.headers.get("content-type", ""), content)
             return _with(Response(content, upstream.status_code, out_headers), cookies)
@@ -463,7 +464,7 @@ def record(out: Path, command: Sequence[str], upstream: str | None = None,
     from satlesson.mirror.server.postgres import free_port
 
     out = out.resolve()
-    staging = snapshot.staging_folder(out)
+    staging = snapshot_folder.staging_folder(out)
     stop = _Stop()
     previous = signal.signal(signal.SIGTERM, stop)
     try:
@@ -487,7 +488,7 @@ def record(out: Path, command: Sequence[str], upstream: str | None = None,
         except requests.RequestException as exc:
             raise MirrorError(f"Completing the snapshot from upstream failed ({exc}), so "
                               f"nothing was recorded and {out} is unchanged.") from None
-        snapshot.commit(staging, out)
+        snapshot_folder.commit(staging, out)
         return manifest
     except KeyboardInterrupt:
         raise MirrorError(f"Interrupted: nothing was recorded and {out} is unchanged.") from None

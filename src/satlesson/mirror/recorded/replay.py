@@ -1,4 +1,4 @@
-"""A recorded snapshot as a mirror source: ``satlesson mirror serve --snapshot DIR``.
+"""A recorded snapshot as a mirror serves it: ``satlesson mirror serve --snapshot DIR``.
 
 Collections and items go into pgstac like the synthetic ones, and the requests made while
 recording get upstream's exact answers. Files read whole come back as recorded. Any other
@@ -19,8 +19,10 @@ from typing import Any
 
 from satlesson.atomic import atomic_output
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.recorded import snapshot, tiff
-from satlesson.mirror.source import UPSTREAM_APIS, Answer, Api
+from satlesson.mirror.recorded import folder as snapshot_folder
+from satlesson.mirror.recorded import tiff
+from satlesson.mirror.snapshot import RecordedAnswer, ServedApi
+from satlesson.mirror.upstream import UPSTREAMS
 
 
 @cache
@@ -47,10 +49,10 @@ class RecordedFile:
                    bool(entry.get("tiff")))  # fmt: skip
 
 
-class RecordedSource:
+class RecordedSnapshot:
     def __init__(self, folder: Path) -> None:
         self.folder = folder.resolve()
-        self.manifest = snapshot.read_manifest(self.folder)
+        self.manifest = snapshot_folder.read_manifest(self.folder)
         self.id: str = self.manifest["id"]
         for url, entry in self.manifest["files"].items():
             stored = (self.folder / entry["stored"]).resolve()
@@ -58,18 +60,19 @@ class RecordedSource:
                 raise MirrorError(f"The recorded snapshot in {self.folder} is incomplete: "
                                   f"{entry['stored']} (for {url}) is missing.")
         apis = []
-        for api in UPSTREAM_APIS:
-            if api.dbname in self.manifest["apis"]:
-                where = self.folder / "apis" / api.dbname
+        for upstream in UPSTREAMS:
+            if upstream.dbname in self.manifest["apis"]:
+                where = self.folder / "apis" / upstream.dbname
                 answers = _load(where / "answers.json")
 
                 def answer(method: str, path: str, query: str, body: bytes,
-                           answers: dict[str, Answer] = answers) -> Answer | None:
-                    return answers.get(snapshot.request_key(method, path, query, body))
+                           answers: dict[str, RecordedAnswer] = answers
+                           ) -> RecordedAnswer | None:  # fmt: skip
+                    return answers.get(snapshot_folder.request_key(method, path, query, body))
 
-                apis.append(api.with_content(partial(_load, where / "collections.json"),
-                                             partial(_load, where / "items.json"), answer))
-        self.apis: tuple[Api, ...] = tuple(apis)
+                apis.append(ServedApi(upstream, partial(_load, where / "collections.json"),
+                                      partial(_load, where / "items.json"), answer))
+        self.apis: tuple[ServedApi, ...] = tuple(apis)
 
     def describe(self) -> dict[str, str]:
         return {"kind": "recorded", "version": self.id, "recorded": self.manifest["recorded"]}

@@ -10,8 +10,8 @@ read it directly:
   (``RecordedAnswers``); repeated requests are answered from the bytes prepared the first
   time (``cache.py``);
 - asset files are served by ``FileResponse`` (206 for Range requests) from the snapshot
-  source (``mirror/source.py``: synthetic, rendered on first request, or recorded). Only the
-  files the source advertises exist: any other path is a 404, so nothing outside the snapshot
+  snapshot (``mirror/snapshot.py``: synthetic, rendered on first request, or recorded). Only
+  the files the snapshot advertises exist: any other path is a 404, so nothing outside the snapshot
   can be reached.
 """
 
@@ -53,8 +53,7 @@ from satlesson.mirror.server.guard import BodyGuard, SearchGuard, bad_request  #
 from satlesson.mirror.server.listing import FolderIndex, index_page  # noqa: E402
 from satlesson.mirror.server.postgres import Cluster  # noqa: E402
 from satlesson.mirror.server.proxy import ca_certificate  # noqa: E402
-from satlesson.mirror.server.upstream import UPSTREAMS  # noqa: E402
-from satlesson.mirror.source import Api, Source  # noqa: E402
+from satlesson.mirror.snapshot import ServedApi, Snapshot  # noqa: E402
 
 
 def write_netrc(state_dir: Path) -> Path:
@@ -72,15 +71,15 @@ class UpstreamClient(CoreCrudClient):
         return list(self.base_conformance_classes)
 
 
-def _stac_app(api: Api) -> FastAPI:
-    upstream = UPSTREAMS[api.mount]
+def _stac_app(api: ServedApi) -> FastAPI:
+    upstream = api.upstream
     settings = Settings(
-        prefix_path=api.mount,
-        openapi_url=f"{api.mount}/api",
-        docs_url=f"{api.mount}/api.html",
-        stac_fastapi_title=api.title,
-        stac_fastapi_description=f"Offline mirror of {api.title} for the satlesson lesson",
-        stac_fastapi_landing_id=api.landing_id,
+        prefix_path=upstream.mount,
+        openapi_url=f"{upstream.mount}/api",
+        docs_url=f"{upstream.mount}/api.html",
+        stac_fastapi_title=upstream.title,
+        stac_fastapi_description=f"Offline mirror of {upstream.title} for the satlesson lesson",
+        stac_fastapi_landing_id=upstream.landing_id,
         stac_fastapi_version="1.0.0",
         # Only what upstream supports: no CQL2 filter, no collection search, no free text.
         enabled_extensions=list(upstream.extensions),
@@ -93,8 +92,8 @@ def _stac_app(api: Api) -> FastAPI:
     stac_api = instantiate_api(client=UpstreamClient, settings=settings,
                                extensions=Extensions(settings=settings), lifespan=no_lifespan)
     # The client took its landing-page fields from process-wide defaults: give it ours.
-    stac_api.client.landing_page_id = api.landing_id
-    stac_api.client.title = api.title
+    stac_api.client.landing_page_id = upstream.landing_id
+    stac_api.client.title = upstream.title
     stac_api.client.description = settings.stac_fastapi_description
     stac_api.client.base_conformance_classes = list(upstream.conformance)
     app = stac_api.app
@@ -109,7 +108,7 @@ def _stac_app(api: Api) -> FastAPI:
     key_order = {item["id"]: {"properties": list(item["properties"]),
                               "assets": list(item["assets"])} for item in api.items()}
     app.add_middleware(SearchGuard, upstream=upstream)
-    app.add_middleware(UpstreamShape, mount=api.mount, key_order=key_order,
+    app.add_middleware(UpstreamShape, mount=upstream.mount, key_order=key_order,
                        collection_order=[c["id"] for c in api.collections()])
     if api.answer is not None:  # outermost: a recorded request is looked up as the client
         # sent it, and upstream's bytes go out untouched
@@ -305,25 +304,25 @@ def _authorized(request: Request) -> bool:
 
 
 def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
-              source: Source, proxy_port: int) -> ASGIApp:
+              snapshot: Snapshot, proxy_port: int) -> ASGIApp:
     cache_dir = state_dir / "assets"
     # Rendering is CPU- and memory-heavy: at most two files at once on a 2-core machine.
     render_slots = anyio.CapacityLimiter(2)
-    stac_apps = {api.mount: _stac_app(api) for api in source.apis}
-    folders = FolderIndex(source.urls())
+    stac_apps = {api.upstream.mount: _stac_app(api) for api in snapshot.apis}
+    folders = FolderIndex(snapshot.urls())
 
     async def serve_file(request: Request) -> Response:
         host, path = request.path_params["host"], request.path_params["path"]
         if path == "" or path.endswith("/"):
             return list_folder(request, host, path)
-        spec = source.file(f"https://{host}/{path}")
+        spec = snapshot.file(f"https://{host}/{path}")
         if spec is None:
-            return _error(404, "NotFound", source.missing(host, path))
+            return _error(404, "NotFound", snapshot.missing(host, path))
         if spec.protected and not _authorized(request):
             return _needs_login()
-        file = source.ready_path(spec, cache_dir)
+        file = snapshot.ready_path(spec, cache_dir)
         if file is None:  # only producing a file takes one of the scarce slots
-            file = await anyio.to_thread.run_sync(source.produce, spec, cache_dir,
+            file = await anyio.to_thread.run_sync(snapshot.produce, spec, cache_dir,
                                                   limiter=render_slots)
         return FileResponse(file)
 
@@ -331,8 +330,8 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
         # GDAL asks for the folder of every file it opens (see listing.py).
         names = folders.names(host, folder)
         if names is None:
-            return _error(404, "NotFound", source.missing(host, folder))
-        files = (source.file(f"https://{host}/{folder}{name}") for name in names
+            return _error(404, "NotFound", snapshot.missing(host, folder))
+        files = (snapshot.file(f"https://{host}/{folder}{name}") for name in names
                  if not name.endswith("/"))
         if any(f and f.protected for f in files) and not _authorized(request):
             return _needs_login()
@@ -347,9 +346,9 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
             "proxy_port": proxy_port,
             "ca_certificate": f"{base}{CA_PATH}",
             "hosts": list(MIRRORED_HOSTS),
-            "services": [f"https:/{api.mount}" for api in source.apis],
+            "services": [api.upstream.url for api in snapshot.apis],
             # What the pages built against this mirror say about where their outputs come from.
-            "snapshot": source.describe(),
+            "snapshot": snapshot.describe(),
         })
 
     async def ca(request: Request) -> Response:
@@ -361,11 +360,11 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for api in source.apis:
+        for api in snapshot.apis:
             settings = PostgresSettings(pguser=cluster.user, pgpassword="", pghost="127.0.0.1",
-                                        pgport=cluster.port, pgdatabase=api.dbname,
+                                        pgport=cluster.port, pgdatabase=api.upstream.dbname,
                                         db_min_conn_size=1, db_max_conn_size=8)
-            await connect_to_db(stac_apps[api.mount], postgres_settings=settings)
+            await connect_to_db(stac_apps[api.upstream.mount], postgres_settings=settings)
         on_ready()
         try:
             yield
@@ -382,6 +381,6 @@ def build_app(cluster: Cluster, state_dir: Path, on_ready: Callable[[], None],
     # The APIs' answers come from prepared bytes after the first time (one store for both).
     answers = Store()
     # A body upstream refuses is refused before anything (cache, recorded answers) reads it.
-    apis = {mount: BodyGuard(ResponseCache(app, answers), UPSTREAMS[mount])
-            for mount, app in stac_apps.items()}
+    apis = {api.upstream.mount: BodyGuard(ResponseCache(stac_apps[api.upstream.mount], answers),
+                                          api.upstream) for api in snapshot.apis}
     return RequestLog(Dispatch(apis, files), state_dir / "requests.log")

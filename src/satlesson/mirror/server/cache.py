@@ -34,7 +34,9 @@ CACHE_HEADER = b"x-mirror-cache"  # "hit" or "miss", for people and tests checki
 
 
 @dataclass
-class Answer:
+class PreparedResponse:
+    """A response as the cache keeps it: its start message, its body, and that body gzipped."""
+
     start: Message
     body: bytes
     gzipped: bytes | None = None
@@ -50,7 +52,7 @@ class Store:
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024,
                  max_answer: int = 4 * 1024 * 1024) -> None:
-        self.answers: LRUCache[bytes, Answer] = LRUCache(maxsize=max_bytes,
+        self.answers: LRUCache[bytes, PreparedResponse] = LRUCache(maxsize=max_bytes,
                                                          getsizeof=lambda a: a.size)
         self.max_answer = max_answer
         # Keys being answered now: identical requests wait on the event instead of recomputing.
@@ -60,10 +62,10 @@ class Store:
     def size(self) -> int:
         return int(self.answers.currsize)
 
-    def get(self, key: bytes) -> Answer | None:
+    def get(self, key: bytes) -> PreparedResponse | None:
         return self.answers.get(key)
 
-    def put(self, key: bytes, answer: Answer) -> None:
+    def put(self, key: bytes, answer: PreparedResponse) -> None:
         if answer.size <= min(self.max_answer, self.answers.maxsize) and key not in self.answers:
             self.answers[key] = answer
 
@@ -159,13 +161,13 @@ class ResponseCache:
             if complete and start is not None and _cacheable(start):
                 body = b"".join(chunks)
                 gzipped = await anyio.to_thread.run_sync(_gzip, body)
-                self.store.put(key, Answer(start, body, gzipped))
+                self.store.put(key, PreparedResponse(start, body, gzipped))
         finally:
             del self.store.pending[key]
             done.set()
 
 
-async def _send_answer(answer: Answer, gzip_ok: bool, send: Send) -> None:
+async def _send_answer(answer: PreparedResponse, gzip_ok: bool, send: Send) -> None:
     headers = [(k, v) for k, v in answer.start["headers"]
                if k.lower() not in (b"content-length", b"vary", CACHE_HEADER)]
     body = answer.body

@@ -1,4 +1,4 @@
-"""Load a snapshot source's catalogs into pgstac, one database per STAC API."""
+"""Load a snapshot's catalogs into pgstac, one database per STAC API."""
 
 from __future__ import annotations
 
@@ -12,34 +12,34 @@ from pypgstac.load import Loader, Methods
 from pypgstac.migrate import Migrate
 
 from satlesson.mirror.server.postgres import Cluster
-from satlesson.mirror.source import Api
+from satlesson.mirror.snapshot import ServedApi
 
 
-def content_hash(api: Api) -> str:
+def content_hash(api: ServedApi) -> str:
     """Changes whenever the snapshot's JSON for this API changes."""
     blob = json.dumps([api.collections(), api.items()], sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _loaded_hash(cluster: Cluster, api: Api) -> str | None:
+def _loaded_hash(cluster: Cluster, api: ServedApi) -> str | None:
     with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            (api.dbname,),
+            (api.upstream.dbname,),
         ).fetchone()
     return row[0] if row else None
 
 
-def ensure_loaded(cluster: Cluster, api: Api, log: Callable[[str], None] = print) -> None:
+def ensure_loaded(cluster: Cluster, api: ServedApi, log: Callable[[str], None] = print) -> None:
     """(Re)build the API's database unless it already holds this exact snapshot."""
     wanted = content_hash(api)
     if _loaded_hash(cluster, api) == wanted:
         return
-    log(f"loading {api.title} into pgstac ...")
+    log(f"loading {api.upstream.title} into pgstac ...")
     with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{api.dbname}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{api.dbname}"')
-    db = PgstacDB(dsn=cluster.dsn(api.dbname))
+        conn.execute(f'DROP DATABASE IF EXISTS "{api.upstream.dbname}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{api.upstream.dbname}"')
+    db = PgstacDB(dsn=cluster.dsn(api.upstream.dbname))
     try:
         Migrate(db).run_migration()
         # numberMatched ("context") is off by default in pgstac; the lesson relies on matched().
@@ -55,4 +55,4 @@ def ensure_loaded(cluster: Cluster, api: Api, log: Callable[[str], None] = print
         db.close()
     # The stamp goes last: an interrupted load is redone on the next start.
     with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-        conn.execute(f"COMMENT ON DATABASE \"{api.dbname}\" IS '{wanted}'")
+        conn.execute(f"COMMENT ON DATABASE \"{api.upstream.dbname}\" IS '{wanted}'")

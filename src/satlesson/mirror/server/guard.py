@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from satlesson.mirror.server.upstream import Refusal, Upstream
+from satlesson.mirror.upstream import Refusal, Upstream
 
 # Far deeper than any search (a GeometryCollection of MultiPolygons is 8 levels, a CQL2 filter
 # a few dozen), well below where the json module's recursion (about 1,000 levels) and

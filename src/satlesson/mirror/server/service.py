@@ -13,14 +13,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import requests
 
 from satlesson.mirror.client.urls import DEFAULT_HOST, DEFAULT_PORT
 from satlesson.mirror.errors import MirrorError
-from satlesson.mirror.source import Source
-from satlesson.mirror.sources import open_source
+from satlesson.mirror.open_snapshot import open_snapshot
+from satlesson.mirror.snapshot import Snapshot
 from satlesson.settings import STATE_ENV
 
 
@@ -79,7 +79,7 @@ def _claim(state_dir: Path) -> None:
     _held_locks.append(handle)
 
 
-def prepare(state_dir: Path, source: Source):  # -> Cluster, started and loaded
+def prepare(state_dir: Path, snapshot: Snapshot[Any]):  # -> Cluster, started and loaded
     """Create, start and load the database cluster; the caller must ``cluster.stop()`` it."""
     from satlesson.mirror.server.database import ensure_loaded
     from satlesson.mirror.server.postgres import Cluster
@@ -90,7 +90,7 @@ def prepare(state_dir: Path, source: Source):  # -> Cluster, started and loaded
         _log("created a PostgreSQL cluster")
     cluster.start()
     try:
-        for api in source.apis:
+        for api in snapshot.apis:
             ensure_loaded(cluster, api, log=_log)
     except BaseException:
         cluster.stop()
@@ -116,7 +116,7 @@ def serve(
     from satlesson.mirror.server.app import build_app, write_netrc
 
     state_dir = state_dir or default_state_dir()
-    source = open_source(snapshot)
+    served = open_snapshot(snapshot)
     proxy_port = proxy_port or port + 1
     proxy.mitmdump()  # a missing proxy is one sentence now, not after the database started
     check_port_free(host, port)
@@ -126,14 +126,14 @@ def serve(
     # database start-up, and uvicorn re-raising the signal after its shutdown, both reach the
     # cleanup below.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    cluster = prepare(state_dir, source)
+    cluster = prepare(state_dir, served)
     try:
         write_netrc(state_dir)
 
         def ready() -> None:
             print(serving_message(host, port, proxy_port), flush=True)
 
-        app = build_app(cluster, state_dir, on_ready=ready, source=source,
+        app = build_app(cluster, state_dir, on_ready=ready, snapshot=served,
                         proxy_port=proxy_port)
         # The proxy keeps one connection to the app per learner's connection and reuses it;
         # uvicorn's default 5 s idle close races that reuse (a 502 now and then in a room).
@@ -176,7 +176,7 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
         specs, what = episode_files.specs(advertised), "the files the episodes read"
     state_dir.mkdir(parents=True, exist_ok=True)
     try:
-        prepare(state_dir, open_source()).stop()
+        prepare(state_dir, open_snapshot()).stop()
         _log(f"rendering {what} into {state_dir / 'assets'}")
         made = pool.render_all(specs, state_dir / "assets", jobs)
     except KeyboardInterrupt:
@@ -200,7 +200,7 @@ def running(port: int | None = None, state_dir: Path | None = None,
     cmd = [sys.executable, "-m", "satlesson", "mirror", "serve", "--port", str(port),
            "--proxy-port", str(proxy_port), "--state-dir", str(state_dir)]
     if snapshot is not None:
-        from satlesson.mirror.recorded.snapshot import read_manifest
+        from satlesson.mirror.recorded.folder import read_manifest
 
         read_manifest(Path(snapshot))  # a wrong folder is one sentence here, not a child's log
         cmd += ["--snapshot", str(Path(snapshot).resolve())]

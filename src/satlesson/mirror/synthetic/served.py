@@ -1,4 +1,4 @@
-"""The synthetic snapshot as a mirror source: catalog JSON, files rendered on first request."""
+"""The synthetic snapshot as a mirror serves it: catalog JSON, files rendered on first request."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
-from satlesson.mirror.source import UPSTREAM_APIS, Api
+from satlesson.mirror.snapshot import ServedApi
 from satlesson.mirror.synthetic import render
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.cmr import cmr_collections, cmr_items
@@ -17,6 +17,7 @@ from satlesson.mirror.synthetic.earth_search import (
 )
 from satlesson.mirror.synthetic.filespec import FileSpec
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
+from satlesson.mirror.upstream import UPSTREAMS
 
 
 def _earth_search_items() -> list[dict]:
@@ -30,10 +31,10 @@ _CONTENT = {
 }
 
 
-class SyntheticSource:
+class SyntheticSnapshot:
     def __init__(self) -> None:
-        self.apis: tuple[Api, ...] = tuple(api.with_content(*_CONTENT[api.dbname])
-                                           for api in UPSTREAM_APIS)
+        self.apis: tuple[ServedApi, ...] = tuple(
+            ServedApi(upstream, *_CONTENT[upstream.dbname]) for upstream in UPSTREAMS)
 
     @cached_property
     def _files(self) -> dict[str, FileSpec]:

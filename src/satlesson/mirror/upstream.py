@@ -1,9 +1,11 @@
-"""What each mirrored STAC API supports upstream, so the mirror claims and does no more.
+"""The two STAC APIs the lesson reads, one record each: who they are and what they support
+upstream, so the mirror serves them under their own names and claims and does no more.
 
-One record per API: the conformance classes upstream advertises (landing page ``conformsTo``
-and ``/conformance``), the stac-fastapi-pgstac extensions that serve them, the parameters
-upstream accepts but ignores, and the requests upstream refuses, with its exact answer
-(including request bodies bigger than its gateway, function or app takes).
+Each record holds the API's identity (its root URL, landing page id and title, and the
+database the mirror keeps it in), the conformance classes upstream advertises (landing page
+``conformsTo`` and ``/conformance``), the stac-fastapi-pgstac extensions that serve them, the
+parameters upstream accepts but ignores, and the requests upstream refuses, with its exact
+answer (including request bodies bigger than its gateway, function or app takes).
 Each record says when it was checked and from where; re-check it when upstream changes.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from satlesson.mirror.client.urls import CMR, EARTH_SEARCH
+from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API
 
 STAC = "https://api.stacspec.org"
 OGC_FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf"
@@ -37,9 +39,12 @@ class BodyLimit:
 
 @dataclass(frozen=True)
 class Upstream:
-    """The capability surface of one upstream STAC API."""
+    """One upstream STAC API: its identity and its capability surface."""
 
-    mount: str  # where the mirror serves it: "/HOST/PATH" of the upstream URL
+    url: str  # the upstream root, https://HOST/PATH
+    landing_id: str  # the upstream landing page's id
+    title: str
+    dbname: str  # the mirror's pgstac database for it
     checked: str  # ISO date the record was checked
     sources: tuple[str, ...]  # where it was checked
     conformance: tuple[str, ...]
@@ -62,6 +67,11 @@ class Upstream:
     # of the outermost layer, the one with the largest limit. Empty: no limit.
     body_limits: tuple[BodyLimit, ...] = ()
 
+    @property
+    def mount(self) -> str:
+        """Where the mirror serves it: "/HOST/PATH" of the upstream URL."""
+        return "/" + self.url.removeprefix("https://")
+
     def body_refusal(self, size: int) -> Refusal | None:
         """Upstream's answer to a request body of ``size`` bytes; None: it takes it."""
         over = [limit for limit in self.body_limits if size > limit.max_bytes]
@@ -69,7 +79,10 @@ class Upstream:
 
 
 EARTH_SEARCH_V1 = Upstream(
-    mount=f"/{EARTH_SEARCH}/v1",
+    url=EARTH_SEARCH_API,
+    landing_id="earth-search-aws",
+    title="Earth Search by Element 84",
+    dbname="earth_search",
     checked="2026-11-25",
     sources=(
         # stac-server, which Earth Search v1 runs, before its CQL2 support: getConformance.
@@ -120,7 +133,10 @@ EARTH_SEARCH_V1 = Upstream(
 )
 
 CMR_LPCLOUD = Upstream(
-    mount=f"/{CMR}/stac/LPCLOUD",
+    url=CMR_LPCLOUD_API,
+    landing_id="LPCLOUD",
+    title="LPCLOUD",
+    dbname="cmr_lpcloud",
     checked="2026-11-25",
     sources=(
         "github.com/nasa/cmr-stac src/domains/providers.ts (conformance)",
@@ -174,4 +190,4 @@ CMR_LPCLOUD = Upstream(
     body_limits=(BodyLimit(100 * 1024, Refusal(413, {"errors": ["request entity too large"]})),),
 )
 
-UPSTREAMS: dict[str, Upstream] = {u.mount: u for u in (EARTH_SEARCH_V1, CMR_LPCLOUD)}
+UPSTREAMS: tuple[Upstream, ...] = (EARTH_SEARCH_V1, CMR_LPCLOUD)
