@@ -22,7 +22,7 @@ import yaml
 
 from satlesson.lesson import frontmatter, timing
 from satlesson.lesson.blocks import EPISODES_DIR, KNOWN_DIRECTIVES
-from satlesson.lesson.source import Directive, Source, parse
+from satlesson.lesson.page import Directive, Page, read_page
 
 REQUIRED_BLOCKS = ("questions", "objectives", "keypoints")
 TIMINGS = ("teaching", "exercises")
@@ -63,7 +63,7 @@ class Lesson:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self._sources: dict[Path, Source] = {}
+        self._sources: dict[Path, Page] = {}
         self.unreadable: dict[Path, tuple[int, str]] = {}  # resolved path: (line, why)
         self.labels: set[str] = set()
         self.glossary: set[str] = set()
@@ -72,20 +72,20 @@ class Lesson:
             self.labels |= src.targets
             self.glossary |= src.glossary
 
-    def source(self, path: Path) -> Source:
+    def source(self, path: Path) -> Page:
         """The parsed page; an empty one if it cannot be read (see ``unreadable``)."""
         key = path.resolve()
         if key not in self._sources:
             try:
-                self._sources[key] = parse(path)
+                self._sources[key] = read_page(path)
             except UnicodeDecodeError as error:
                 line = error.object.count(b"\n", 0, error.start) + 1
                 why = f"not UTF-8 text ({error.reason} at byte {error.start})"
                 self.unreadable[key] = (line, why)
-                self._sources[key] = Source(path=path, meta={})
+                self._sources[key] = Page(path=path, meta={})
             except OSError as error:
                 self.unreadable[key] = (1, f"cannot read: {error.strerror}")
-                self._sources[key] = Source(path=path, meta={})
+                self._sources[key] = Page(path=path, meta={})
         return self._sources[key]
 
     def is_episode(self, path: Path) -> bool:
@@ -156,7 +156,7 @@ def find_root(start: Path) -> Path:
 # --- rules -----------------------------------------------------------------------------------
 
 
-def _episode_structure(src: Source, display: str) -> Iterable[Problem]:
+def _episode_structure(src: Page, display: str) -> Iterable[Problem]:
     names = {d.name for d in src.directives}
     for block in REQUIRED_BLOCKS:
         if block not in names:
@@ -174,7 +174,7 @@ def _episode_structure(src: Source, display: str) -> Iterable[Problem]:
                                       f"{expected} {unit} (see satlesson.lesson.timing)")
 
 
-def _challenges(src: Source, display: str) -> Iterable[Problem]:
+def _challenges(src: Page, display: str) -> Iterable[Problem]:
     solved = {d.argument for d in src.directives if d.name in {"solution", "solution-start"}}
     for d in src.directives:
         if d.name != "challenge":
@@ -204,7 +204,7 @@ def _code_cell_alt(d: Directive) -> str | None:
     return None
 
 
-def _alt_text(src: Source, display: str) -> Iterable[Problem]:
+def _alt_text(src: Page, display: str) -> Iterable[Problem]:
     for d in src.directives:
         if d.name in {"figure", "image"} and not str(d.options.get("alt") or "").strip():
             yield Problem(display, d.line, f"{d.name} has no :alt: text")
@@ -218,7 +218,7 @@ def _alt_text(src: Source, display: str) -> Iterable[Problem]:
                 yield Problem(display, number, f"image '{match.group(3)}' has no alt text")
 
 
-def _prose(src: Source) -> Iterable[tuple[int, str]]:
+def _prose(src: Page) -> Iterable[tuple[int, str]]:
     """Prose lines with roles and code spans blanked out (their content is not Markdown)."""
     for number, line in src.prose:
         yield number, _CODE_SPAN.sub("", _ROLE.sub("", line))
@@ -236,7 +236,7 @@ def _vague(text: str) -> bool:
     return re.sub(r"[^\w ]", "", text).strip().lower() in VAGUE_LINK_TEXT
 
 
-def _resolve_page(lesson: Lesson, src: Source, target: str) -> Path | None:
+def _resolve_page(lesson: Lesson, src: Page, target: str) -> Path | None:
     base = lesson.root if target.startswith("/") else src.path.parent
     path = (base / target.lstrip("/")).resolve()
     if path.exists():
@@ -247,7 +247,7 @@ def _resolve_page(lesson: Lesson, src: Source, target: str) -> Path | None:
     return None
 
 
-def _internal_link(lesson: Lesson, src: Source, target: str) -> str | None:
+def _internal_link(lesson: Lesson, src: Page, target: str) -> str | None:
     path_part, _, anchor = target.partition("#")
     if not path_part:
         if anchor and anchor not in src.anchors:
@@ -261,7 +261,7 @@ def _internal_link(lesson: Lesson, src: Source, target: str) -> str | None:
     return None
 
 
-def _links(lesson: Lesson, src: Source, display: str) -> Iterable[Problem]:
+def _links(lesson: Lesson, src: Page, display: str) -> Iterable[Problem]:
     for number, raw in src.prose:
         for role, content in _ROLE.findall(raw):
             text, _, target = content.partition("<")
@@ -296,7 +296,7 @@ def _links(lesson: Lesson, src: Source, display: str) -> Iterable[Problem]:
                 yield Problem(display, number, f"plain-http link '{url}': use https")
 
 
-def _headings(src: Source, display: str) -> Iterable[Problem]:
+def _headings(src: Page, display: str) -> Iterable[Problem]:
     previous = 1 if src.meta.get("title") else 0
     for number, level, _ in src.headings:
         if level > previous + 1:
@@ -304,13 +304,13 @@ def _headings(src: Source, display: str) -> Iterable[Problem]:
         previous = level
 
 
-def _unknown_blocks(src: Source, display: str) -> Iterable[Problem]:
+def _unknown_blocks(src: Page, display: str) -> Iterable[Problem]:
     for d in src.directives:
         if d.name not in KNOWN_DIRECTIVES:
             yield Problem(display, d.line, f"unknown block type '{d.name}'")
 
 
-def _pasted_output(src: Source, display: str) -> Iterable[Problem]:
+def _pasted_output(src: Page, display: str) -> Iterable[Problem]:
     message = "pasted output: outputs come from executing code cells, not by hand"
     for fence in src.fences:
         lang = fence.info.split()[0].lower() if fence.info else ""

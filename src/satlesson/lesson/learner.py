@@ -19,26 +19,17 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jupytext
 import nbformat
-from docutils.parsers.rst import Directive
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
-from myst_parser.config.main import MdParserConfig
-from myst_parser.parsers.directives import MarkupError, parse_directive_text
-from myst_parser.parsers.mdit import create_md_parser
 
 from satlesson.atomic import atomic_output
 from satlesson.lesson.blocks import BLOCKS
-
-# The syntax extensions the lesson's _config.yml enables (colon fences carry every block).
-MYST_EXTENSIONS = frozenset({"colon_fence", "deflist", "dollarmath"})
+from satlesson.lesson.myst import ADMONITIONS, is_directive, parser, read_directive
 
 # Cell tags that only steer how the site shows a cell: turned into Jupyter's own collapse
 # metadata or dropped. Other tags (raises-exception, skip-execution) mean something to Jupyter
@@ -60,40 +51,12 @@ DROPPED = frozenset(
      "lesson-figures", "exercise-end", "solution-end", "solution-start"}
 )  # fmt: skip
 CODE = frozenset({"code", "code-block", "sourcecode", "code-cell"})
-# docutils admonitions: no title argument, the first line is body text. ``hint`` and
-# ``caution`` are the lesson's own blocks, which take a title.
-ADMONITIONS = {
-    "note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning",
-    "attention": "Attention", "danger": "Danger", "error": "Error", "seealso": "See also",
-}  # fmt: skip
 EXERCISES = {"challenge": "Challenge", "exercise": "Exercise", "exercise-start": "Exercise"}
 
 SOLUTION_NOTE = (
     "*The solution's code cells are collapsed: run them anyway, later cells use their "
     "results. Click a cell's collapsed input to read it.*"
 )
-
-
-class _Titled(Directive):
-    """Any directive with an optional one-line title and free-form options (YAML)."""
-
-    option_spec = {"_": str}  # non-empty, so myst-parser looks for an options block
-    optional_arguments = 1
-    final_argument_whitespace = True
-    has_content = True
-
-
-class _Untitled(_Titled):
-    optional_arguments = 0
-
-
-class _Bare(_Titled):
-    option_spec = {}  # type: ignore[assignment]
-
-
-@cache
-def _parser() -> MarkdownIt:
-    return create_md_parser(MdParserConfig(enable_extensions=set(MYST_EXTENSIONS)), RendererHTML)
 
 
 @dataclass
@@ -195,14 +158,12 @@ class _Converter:
         blocks before the next solution marker make.
         """
         lines = text.splitlines()
-        for group in _top_level(_parser().parse(text)):
+        for group in _top_level(parser().parse(text)):
             first = group[0]
             if first.type in {"myst_target", "myst_line_comment", "myst_block_break",
                               "front_matter"}:  # fmt: skip
                 continue
-            if first.type == "colon_fence" or (
-                first.type == "fence" and first.info.lstrip().startswith("{")
-            ):
+            if is_directive(first):
                 yield from self._directive(first)
                 continue
             if first.type == "heading_open":
@@ -218,7 +179,7 @@ class _Converter:
 
     def _title(self, text: str) -> str:
         """A directive's title, roles and all, as Markdown inline text."""
-        tokens = _parser().parseInline(text)
+        tokens = parser().parseInline(text)
         return self._inline(text, tokens[0].children or []) if tokens else text
 
     def _inline(self, source: str, tokens: Iterable[Token]) -> str:
@@ -271,17 +232,8 @@ class _Converter:
     # --- directives --------------------------------------------------------------------------
 
     def _directive(self, token: Token) -> Iterator[str | _Solution]:
-        name, _, first_line = token.info.strip()[1:].partition("}")
-        name, first_line = name.strip(), first_line.strip()
-        cls = _Untitled if name in ADMONITIONS else _Titled
-        if token.content.lstrip().startswith("::"):
-            cls = _Bare  # a nested colon fence first, not an option line
-        try:
-            parsed = parse_directive_text(cls, first_line, token.content, validate_options=False)
-            arguments, options, body = parsed.arguments, parsed.options, "\n".join(parsed.body)
-        except MarkupError:
-            arguments, options, body = [], {}, token.content
-        argument = arguments[0] if arguments else ""
+        parts = read_directive(token)
+        name, argument, options, body = parts.name, parts.argument, parts.options, parts.body
 
         if name == "solution-start":
             yield _Solution(argument or None, start=True)

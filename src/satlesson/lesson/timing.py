@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from satlesson.lesson.blocks import CHALLENGE
+from satlesson.lesson.myst import parser
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
 MINUTES_PER_CELL = 1.0  # type it, run it, read the output
@@ -63,19 +62,6 @@ class Estimate:
                      + self.solution_lines * MINUTES_PER_SOLUTION_LINE)  # fmt: skip
 
 
-@cache
-def _parser() -> MarkdownIt:
-    # Imported here: the CLI loads `satlesson check` for every command, and the mirror's
-    # image has no docs extra (jupytext, myst-parser).
-    from markdown_it.renderer import RendererHTML
-    from myst_parser.config.main import MdParserConfig
-    from myst_parser.parsers.mdit import create_md_parser
-
-    from satlesson.lesson.learner import MYST_EXTENSIONS
-
-    return create_md_parser(MdParserConfig(enable_extensions=set(MYST_EXTENSIONS)), RendererHTML)
-
-
 def _whole(minutes: float) -> int:
     return int(minutes + 0.5)  # half a minute rounds up, not to the even number
 
@@ -95,7 +81,7 @@ def estimate(path: Path) -> Estimate:
     in_solution = False
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            for token in _parser().parse(cell.source):
+            for token in parser().parse(cell.source):
                 in_solution = _count_block(token, in_solution, counts)
         elif cell.cell_type == "code" and not _HIDDEN & set(cell.metadata.get("tags", [])):
             lines = [ln for ln in cell.source.splitlines()
