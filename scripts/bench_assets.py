@@ -62,8 +62,8 @@ def main() -> None:
 
     # Fields that are built once per process (tile) or once per scene, timed on their own.
     first = specs[todo[0]].scene
-    tile = model.S2_TILE if todo[0][0].startswith("S2") else model.HLS_TILE
-    _timed(f"coarse tile fields ({tile.name}, once)", lambda: model.base_fields(tile))
+    tile = model.S2_REGION if todo[0][0].startswith("S2") else model.HLS_TILE
+    _timed(f"coarse region fields ({tile.name}, once)", lambda: model.base_fields(tile))
     _timed("coarse scene fields (once per scene)", lambda: model.fields(first))
 
     total = 0.0

@@ -68,7 +68,7 @@ def main() -> None:
     to_utm = Transformer.from_crs(4326, 32635, always_xy=True)
     ring = [to_utm.transform(lon, lat) for lon, lat in OUTLINE]
     outline = Polygon(ring)
-    land_doc = json.loads((DATA / "rhodes-dem-land.geojson").read_text())
+    land_doc = json.loads((DATA / "rhodes-region-land.geojson").read_text())
     land = shapely.union_all([shape(f["geometry"]) for f in land_doc["features"]])
     centre = outline.centroid
     scale = 1.0

@@ -1,9 +1,8 @@
 """Derive the mirror's land polygons from GSHHG (through roaring-landmask, offline).
 
-Writes ``src/satlesson/data/rhodes-land.geojson`` (MGRS 35SNA, EPSG:32635),
-``src/satlesson/data/nyc-land.geojson`` (MGRS 18TWL, EPSG:32618) and
-``src/satlesson/data/rhodes-dem-land.geojson`` (EPSG:32635, the Copernicus DEM tiles
-N35-N36 x E027-E028 around Rhodes, which reach south of 35SNA). The asset generator reads
+Writes ``src/satlesson/data/rhodes-region-land.geojson`` (EPSG:32635: the MGRS tiles
+35SNA, 35SNV and 35SPA that cover Rhodes, and the Copernicus DEM tiles N35-N36 x E027-E028)
+and ``src/satlesson/data/nyc-land.geojson`` (MGRS 18TWL, EPSG:32618). The asset generator reads
 these at run time, so they ship in the package; re-run this only to change them:
 
     .venv/bin/pip install 'roaring-landmask>=0.10,<1'
@@ -29,8 +28,6 @@ from satlesson.mirror.synthetic.scenes import (
     HLS_EXTENT_M,
     HLS_ORIGIN,
     S2_EPSG,
-    S2_EXTENT_M,
-    S2_ORIGIN,
 )
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "satlesson" / "data"
@@ -48,11 +45,11 @@ PROVENANCE = (
 LICENSE = "LGPL-3.0-or-later (GSHHG)"
 
 TILES: dict[str, tuple[int, float, float, float, float]] = {
-    # name: (epsg, x_min, y_max, width, height): the tiles the scene table describes, and the
-    # area of the three 1-degree Copernicus DEM tiles around Rhodes (lon 27-29, lat 35-37)
-    "rhodes": (S2_EPSG, *S2_ORIGIN, S2_EXTENT_M, S2_EXTENT_M),
+    # name: (epsg, x_min, y_max, width, height). Rhodes: one area for the Sentinel-2 region
+    # (MGRS 35SNA, 35SNV south of it, 35SPA east of it) and the three 1-degree Copernicus DEM
+    # tiles around the island (lon 27-29, lat 35-37), on the DEM's 60 m lattice.
+    "rhodes-region": (S2_EPSG, 496020.0, 4100040.0, 213780.0, 230040.0),
     "nyc": (HLS_EPSG, *HLS_ORIGIN, HLS_EXTENT_M, HLS_EXTENT_M),
-    "rhodes-dem": (S2_EPSG, 496020.0, 4100040.0, 193980.0, 230040.0),
 }
 
 

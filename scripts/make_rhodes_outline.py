@@ -1,5 +1,5 @@
 """Derive src/satlesson/data/lesson/rhodes.geojson, the outline of the island of Rhodes, from
-the GSHHG land polygon the package ships (src/satlesson/data/rhodes-dem-land.geojson, see
+the GSHHG land polygon the package ships (src/satlesson/data/rhodes-region-land.geojson, see
 scripts/make_land_polygon.py): the one polygon that contains Rhodes town, in lon/lat.
 
     .venv/bin/python scripts/make_rhodes_outline.py
@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import Point
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "src" / "satlesson" / "data" / "rhodes-dem-land.geojson"
+SOURCE = ROOT / "src" / "satlesson" / "data" / "rhodes-region-land.geojson"
 OUT = ROOT / "src" / "satlesson" / "data" / "lesson" / "rhodes.geojson"
 RHODES_TOWN = Point(28.217, 36.433)  # lon, lat (Wikipedia, "Rhodes (city)")
 

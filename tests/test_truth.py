@@ -34,8 +34,10 @@ def _specs() -> dict[tuple[str, str], FileSpec]:
 
 
 def _grid_spec(item: str, key: str, res: int) -> FileSpec:
-    return replace(_specs()[(item, key)], shape=(109800 // res, 109800 // res),
-                   transform=(res, 0, 499980, 0, -res, 4100040))
+    spec = _specs()[(item, key)]
+    x0, y1 = spec.transform[2], spec.transform[5]
+    return replace(spec, shape=(109800 // res, 109800 // res),
+                   transform=(res, 0, x0, 0, -res, y1))
 
 
 def _strips(item: str, key: str, res: int) -> Iterator[tuple[int, int, np.ndarray]]:
@@ -67,19 +69,21 @@ def nbr(item: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def covers() -> dict[str, np.ndarray]:
     """60 m cells of one land cover, clear in both scenes (by their SCL)."""
-    tile, b, _ = model.fields(SCENES[AFTER])
+    _, b, _ = model.fields(SCENES[AFTER])
+    w = model.window(SCENES[AFTER])  # 35SNA's cells of the region's fields
     clear = ~np.isin(band60(BEFORE, "scl"), MASKED) & ~np.isin(band60(AFTER, "scl"), MASKED)
-    land = (b.land > 0.99) & clear
-    scar = b.scar_order <= 1
-    veg = land & ~scar & (b.veg > 0.8)
+    land = (w.of(b.land) > 0.99) & clear
+    scar = w.of(b.scar_order) <= 1
+    veg = land & ~scar & (w.of(b.veg) > 0.8)
+    dense = w.of(b.dense)
     return {
-        "forest": veg & (b.dense > 0.8),
-        "maquis": veg & (np.abs(b.dense - 0.5) < 0.1),
-        "phrygana": veg & (b.dense < 0.15),
-        "crop": land & (b.crop > 0.8),
-        "bare": land & (b.bare > 0.8),
+        "forest": veg & (dense > 0.8),
+        "maquis": veg & (np.abs(dense - 0.5) < 0.1),
+        "phrygana": veg & (dense < 0.15),
+        "crop": land & (w.of(b.crop) > 0.8),
+        "bare": land & (w.of(b.bare) > 0.8),
         "scar": land & scar,
-        "high severity": land & scar & (b.severity > 0.7),
+        "high severity": land & scar & (w.of(b.severity) > 0.7),
         "unburnt": land & ~scar,
     }
 
@@ -141,20 +145,33 @@ def test_shadows_fall_away_from_the_sun() -> None:
     assert abs(off) < 20, (direction, azimuth)
 
 
+def test_the_scar_reaches_into_35snv() -> None:
+    # A few km² of the outline lie south of 35SNA's edge: only 35SNV's files hold them.
+    scar = model.base_fields(model.S2_REGION).scar_order <= 1
+    south = scar[1830:].sum() * truth.CELL_KM2  # region rows below 35SNA's last
+    assert 2 < south < 0.1 * truth.burn_scar_truth()["scar_km2"]
+
+
 def test_burned_area_at_20_m_matches_the_truth() -> None:
-    """The lesson's analysis at 20 m: dNBR with the SCL mask, per USGS class, against truth."""
-    parts = [_strips(item, key, 20) for item in (BEFORE, AFTER)
-             for key in ("nir08", "swir22")]  # fmt: skip
-    scl = [np.repeat(np.repeat(band60(item, "scl"), 3, 0), 3, 1) for item in (BEFORE, AFTER)]
+    """The lesson's analysis at 20 m on the two tiles the scar spans (35SNV below 35SNA's
+    edge only): dNBR with the SCL mask, per USGS class, against truth."""
     bounds = dict(truth.burn_scar_truth()["usgs_class_bounds"])
     counts = dict.fromkeys(bounds, 0)
-    for strips in zip(*parts, strict=True):
-        r0, r1 = strips[0][0], strips[0][1]
-        n0, s0, n1, s1 = (s[2][0].astype(np.float32) * 1e-4 for s in strips)
-        dnbr = _ratio(n0, s0) - _ratio(n1, s1)
-        ok = ~np.isin(scl[0][r0:r1], MASKED) & ~np.isin(scl[1][r0:r1], MASKED)
-        for name, (lo, hi) in bounds.items():
-            counts[name] += int((ok & (dnbr >= lo) & (dnbr < hi)).sum())
+    for tile, first_row in (("35SNA", 0), ("35SNV", (1830 - 1667) * 3)):
+        before, after = (item.replace("35SNA", tile) for item in (BEFORE, AFTER))
+        parts = [_strips(item, key, 20) for item in (before, after)
+                 for key in ("nir08", "swir22")]  # fmt: skip
+        scl = [np.repeat(np.repeat(band60(item, "scl"), 3, 0), 3, 1) for item in (before, after)]
+        for strips in zip(*parts, strict=True):
+            r0, r1 = strips[0][0], strips[0][1]
+            if r1 <= first_row:
+                continue
+            n0, s0, n1, s1 = (s[2][0].astype(np.float32) * 1e-4 for s in strips)
+            dnbr = _ratio(n0, s0) - _ratio(n1, s1)
+            ok = ~np.isin(scl[0][r0:r1], MASKED) & ~np.isin(scl[1][r0:r1], MASKED)
+            ok[: max(first_row - r0, 0)] = False
+            for name, (lo, hi) in bounds.items():
+                counts[name] += int((ok & (dnbr >= lo) & (dnbr < hi)).sum())
     measured = {k: v * 400 / 1e6 for k, v in counts.items()}
     expected = truth.burn_scar_truth()
     above = sum(v for k, v in measured.items() if k != "low")
@@ -167,8 +184,9 @@ def test_burned_area_at_20_m_matches_the_truth() -> None:
 
 def test_truth_follows_the_account() -> None:
     doc = truth.burn_scar_truth()
-    # The tile's south edge cuts a few km² of the CEMS outline; the rest is all there.
-    assert 0.9 * doc["account_km2"] < doc["scar_km2"] <= doc["account_km2"]
+    # The whole outline, the part south of 35SNA's edge (about 5 km² in 35SNV) included;
+    # only the land mask and the ragged edge move it a little.
+    assert 0.99 * doc["account_km2"] < doc["scar_km2"] <= doc["account_km2"]
     assert doc["account_km2"] == pytest.approx(176.287)
     assert truth.burn_scar_area_km2() == doc["burned_km2"]["dnbr_gt_0.10"]
     assert truth.burn_scar_area_km2(0.27) == doc["burned_km2"]["dnbr_gt_0.27"]

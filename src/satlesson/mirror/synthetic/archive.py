@@ -21,7 +21,7 @@ import random
 from datetime import date, timedelta
 from functools import cache
 
-from satlesson.mirror.synthetic.scenes import S2_SCENES, S2Scene
+from satlesson.mirror.synthetic.scenes import NEIGHBOUR_SCENES, S2_SCENES, S2Scene
 
 __all__ = ["ARCHIVE_UNTIL", "archive_scenes", "all_s2_scenes", "s2_scene"]
 
@@ -72,9 +72,10 @@ def archive_scenes() -> tuple[S2Scene, ...]:
 
 @cache
 def all_s2_scenes() -> tuple[S2Scene, ...]:
-    """The lesson's scenes and the archive's, newest first, as an all-time search lists them."""
-    return tuple(sorted((*S2_SCENES, *archive_scenes()), key=lambda s: (s.datetime, s.id),
-                        reverse=True))
+    """The lesson's scenes (with their 35SNV and 35SPA neighbours) and the archive's, newest
+    first, as an all-time search lists them."""
+    return tuple(sorted((*S2_SCENES, *NEIGHBOUR_SCENES, *archive_scenes()),
+                        key=lambda s: (s.datetime, s.id), reverse=True))
 
 
 @cache

@@ -107,9 +107,9 @@ def _properties(scene: S2Scene) -> Json:
     return out
 
 
-def _raster_asset(key: str, file: str, title: str, gsd: int | None) -> Json:
+def _raster_asset(scene: S2Scene, key: str, file: str, title: str, gsd: int | None) -> Json:
     assert gsd is not None
-    shape, transform = s2_grid(gsd)
+    shape, transform = s2_grid(scene, gsd)
     asset: Json = {"title": title, "proj:shape": shape, "proj:transform": transform}
     if key in _REFLECTANCE:
         band = s2_band(key)
@@ -141,7 +141,7 @@ def _assets(scene: S2Scene) -> Json:
     assets: Json = {}
     for key, file, title, gsd in _ASSETS:
         assets[key] = {"href": _href(scene, f"{file}.tif"), "type": cog,
-                       **_raster_asset(key, file, title, gsd)}
+                       **_raster_asset(scene, key, file, title, gsd)}
     assets["preview"] = {"href": _href(scene, "L2A_PVI.tif"), "type": cog,
                          "title": "True color preview", "roles": ["overview"]}
     assets["granule_metadata"] = {"href": _href(scene, "metadata.xml"),

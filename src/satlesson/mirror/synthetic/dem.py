@@ -3,7 +3,7 @@
 The heights are not the Copernicus DEM's: they are generated. What is true to the place is
 what a lesson reads off them:
 
-* the coastline (GSHHG, ``satlesson/data/rhodes-dem-land.geojson``), with the sea at exactly
+* the coastline (GSHHG, ``satlesson/data/rhodes-region-land.geojson``), with the sea at exactly
   0 m as upstream (the Copernicus DEM has no no-data value; its ocean is flattened to 0);
 * the named summits at their published positions and heights: Attavyros 1216 m, the
   island's highest point; its south-west top Voskopi 1062 m; Akramitis 825 m; Profitis
@@ -37,7 +37,7 @@ from shapely import transform as shp_transform
 from shapely.geometry import mapping, shape
 
 DATA = files("satlesson").joinpath("data")  # package data (src/satlesson/data/)
-LAND_FILE = "rhodes-dem-land.geojson"
+LAND_FILE = "rhodes-region-land.geojson"
 ARCSEC = 1 / 3600
 SIZE = 3600  # pixels across a tile below 50 degrees latitude
 COARSE = 3  # relief is shaped on a 3 arc-second grid, then refined

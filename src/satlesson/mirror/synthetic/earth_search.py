@@ -90,11 +90,11 @@ def _eo_band(band: S2Band) -> Json:
     }
 
 
-def _s2_raster_asset(key: str, offset: float = -0.1) -> Json:
+def _s2_raster_asset(scene: S2Scene, key: str, offset: float = -0.1) -> Json:
     """Everything about a raster asset except href and type (shared by COG and JP2 twins)."""
     if key in S2_BANDS:
         band = S2_BANDS[key]
-        shape, transform = s2_grid(band.gsd)
+        shape, transform = s2_grid(scene, band.gsd)
         return {
             "title": band.title,
             "eo:bands": [_eo_band(band)],
@@ -114,7 +114,7 @@ def _s2_raster_asset(key: str, offset: float = -0.1) -> Json:
             "roles": ["data", "reflectance"],
         }
     _, title, resolution = _S2_AUX[key]
-    shape, transform = s2_grid(resolution)
+    shape, transform = s2_grid(scene, resolution)
     if key == "visual":
         # No raster:bands and no gsd on the true-colour image, as on Earth Search.
         return {
@@ -180,7 +180,7 @@ def _s2_asset(scene: S2Scene, key: str) -> Json:
     # Before baseline 04.00 the products had no +1000 and no offset to state (INVENTED: no
     # such item of Earth Search's was seen; ESA's metadata of those baselines has none).
     offset = -0.1 if processing_baseline(scene.day) >= "04.00" else 0
-    return {"href": href, "type": JP2 if is_jp2 else COG, **_s2_raster_asset(base, offset)}
+    return {"href": href, "type": JP2 if is_jp2 else COG, **_s2_raster_asset(scene, base, offset)}
 
 
 def _s2_item(scene: S2Scene) -> Json:

@@ -1,11 +1,16 @@
-"""The synthetic snapshot's physical model: what the ground, the sea and the sky of a tile are,
-on a coarse 60 m grid, and the reflectance a band sees there.
+"""The synthetic snapshot's physical model: what the ground, the sea and the sky of a region
+are, on a coarse 60 m grid, and the reflectance a band sees there.
 
-1. Scene-independent fields (1830² cells, cached per process): land from the GSHHG polygon
+A region is the area one sensor's tiles cover: for Sentinel-2 over Rhodes, the MGRS tiles
+35SNA, 35SNV and 35SPA (3497² cells); for HLS, tile 18TWL. Every field is computed once for
+the whole region, and a tile's files are read from its window of it (``Window``), so where
+two tiles overlap they show the same ground, the same clouds and the same pixels.
+
+1. Scene-independent fields (cached per process): land from the GSHHG polygon
    in ``satlesson/data``, vegetation / farmland / bare / urban fractions and the kind of
    vegetation (scrub, maquis, forest), the 2023 burn scar from its outline in
    ``satlesson/data`` with its severity and the order in which it burnt, coastal and dark sea.
-2. Per-scene fields (cached for a few scenes): clouds sized to ``eo:cloud_cover``, their
+2. Per-pass fields (cached for a few passes): clouds sized to ``eo:cloud_cover``, their
    shadows cast away from the item's sun azimuth and elevation, cirrus, the share of char in
    each burnt cell (chosen so that the cell's NBR drops by its severity), and the NDVI that
    the scene classification (SCL) follows, with the SCL's thresholds per scene.
@@ -37,11 +42,13 @@ from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_ORIGIN,
+    MGRS_TILES,
     S2_EPSG,
     S2_ORIGIN,
     HLSScene,
     S2Scene,
     s2_footprint,
+    s2_tile,
     sun_position,
 )
 from satlesson.mirror.synthetic.sentinel2 import s2_properties
@@ -151,21 +158,61 @@ SEA_TURBID_WEIGHT = {"B01": 1.0, "B02": 1.0, "B03": 1.0, "B04": 1.0, "B05": 0.6}
 
 @dataclass(frozen=True)
 class Tile:
+    """A modelled region: its fields are ``n`` x ``n`` cells from ``origin`` (upper left)."""
+
     name: str
     epsg: int
     origin: tuple[float, float]
+    n: int
     land_file: str
     towns: tuple[tuple[float, float, float, float], ...]
     veg_bias: float  # shifts the vegetation / bare balance
     has_scar: bool  # the tile holds the 2023 burn scar
     dark_sea_share: float = 0.0  # share of the sea that reads below zero (see _sea_fields)
+    calibration: tuple[int, int] = (0, 0)  # the window the sea is calibrated on (row, col)
 
 
 Footprint = tuple[tuple[float, float], ...]  # lon/lat ring; west of it is no-data
 
-S2_TILE = Tile("35SNA", S2_EPSG, S2_ORIGIN, "rhodes-land.geojson", RHODES_TOWNS, -0.3, True,
-               dark_sea_share=0.2)
-HLS_TILE = Tile("18TWL", HLS_EPSG, HLS_ORIGIN, "nyc-land.geojson", NYC_TOWNS, 0.6, False)
+# Rhodes: from 35SNA's corner to the far corners of 35SNV (south) and 35SPA (east).
+S2_REGION = Tile("rhodes", S2_EPSG, S2_ORIGIN, 3497, "rhodes-region-land.geojson", RHODES_TOWNS,
+                 -0.3, True, dark_sea_share=0.2)
+HLS_TILE = Tile("18TWL", HLS_EPSG, HLS_ORIGIN, N, "nyc-land.geojson", NYC_TOWNS, 0.6, False)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A tile's N x N cells of its region, from cell (row, col)."""
+
+    region: Tile
+    row: int
+    col: int
+
+    @property
+    def origin(self) -> tuple[float, float]:
+        x0, y1 = self.region.origin
+        return x0 + self.col * CELL, y1 - self.row * CELL
+
+    def of(self, field: NDArray[Any]) -> NDArray[Any]:
+        return field[self.row : self.row + N, self.col : self.col + N]
+
+
+def window_at(region: Tile, origin: tuple[float, float]) -> Window:
+    col, row = ((origin[0] - region.origin[0]) / CELL, (region.origin[1] - origin[1]) / CELL)
+    assert col == int(col) and row == int(row), "a tile's corner is on its region's 60 m grid"
+    assert 0 <= row <= region.n - N and 0 <= col <= region.n - N
+    return Window(region, int(row), int(col))
+
+
+def window(scene: S2Scene | HLSScene) -> Window:
+    """The scene's tile within its region."""
+    if isinstance(scene, S2Scene):
+        return window_at(S2_REGION, s2_tile(scene).origin)
+    return Window(HLS_TILE, 0, 0)
+
+
+# Every Sentinel-2 tile of the region lies on its grid (checked once, at import).
+assert all(window_at(S2_REGION, t.origin) for t in MGRS_TILES.values())
 
 
 def seed(*parts: object) -> int:
@@ -188,10 +235,12 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float,
     return (field / field.std()).astype(np.float32)
 
 
-def coarse_xy(tile: Tile) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
-    x0, y1 = tile.origin
-    xs = x0 + (np.arange(N) + 0.5) * CELL
-    ys = y1 - (np.arange(N) + 0.5) * CELL
+def coarse_xy(area: Tile | Window) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
+    """Cell centres (x, y) of a region or of a tile's window."""
+    x0, y1 = area.origin
+    n = area.n if isinstance(area, Tile) else N
+    xs = x0 + (np.arange(n) + 0.5) * CELL
+    ys = y1 - (np.arange(n) + 0.5) * CELL
     return xs, ys
 
 
@@ -220,57 +269,58 @@ class Base:
 @functools.cache
 def base_fields(tile: Tile) -> Base:
     x0, y1 = tile.origin
+    n = tile.n
     doc = json.loads((DATA / tile.land_file).read_text())
     geoms = [f["geometry"] for f in doc["features"]]
     land01 = rasterio.features.rasterize(
-        geoms, out_shape=(N, N), transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8"
+        geoms, out_shape=(n, n), transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8"
     )
     land = ndimage.gaussian_filter(land01.astype(np.float32), 0.8)
 
     rng = np.random.default_rng(seed("base", tile.name))
-    vegscore = 0.7 * smooth_noise(rng, (N, N), 5) + 0.7 * smooth_noise(rng, (N, N), 25)
+    vegscore = 0.7 * smooth_noise(rng, (n, n), 5) + 0.7 * smooth_noise(rng, (n, n), 25)
     veg = 1 / (1 + np.exp(-2.0 * (vegscore + tile.veg_bias)))
 
     xs, ys = coarse_xy(tile)
     lons, lats = zip(*[(t[0], t[1]) for t in tile.towns], strict=True)
     tx, ty = warp_transform("EPSG:4326", f"EPSG:{tile.epsg}", list(lons), list(lats))
-    urban = np.zeros((N, N), np.float32)
+    urban = np.zeros((n, n), np.float32)
     for cx, cy, (_, _, sigma, weight) in zip(tx, ty, tile.towns, strict=True):
         gx = np.exp(-0.5 * ((xs - cx) / sigma) ** 2).astype(np.float32)
         gy = np.exp(-0.5 * ((ys - cy) / sigma) ** 2).astype(np.float32)
         urban += weight * np.outer(gy, gx)
-    urban = np.clip(urban * (1 + 0.4 * smooth_noise(rng, (N, N), 2)), 0, 0.95)
-    dense = np.clip(0.5 + 0.45 * smooth_noise(rng, (N, N), 10), 0, 1).astype(np.float32)
+    urban = np.clip(urban * (1 + 0.4 * smooth_noise(rng, (n, n), 2)), 0, 0.95)
+    dense = np.clip(0.5 + 0.45 * smooth_noise(rng, (n, n), 10), 0, 1).astype(np.float32)
 
-    scar_order = np.full((N, N), 2.0, np.float32)
-    severity = np.zeros((N, N), np.float32)
+    scar_order = np.full((n, n), 2.0, np.float32)
+    severity = np.zeros((n, n), np.float32)
     if tile.has_scar:
         doc = json.loads((DATA / SCAR_FILE).read_text())
         outline = rasterio.features.rasterize(
-            [f["geometry"] for f in doc["features"]], out_shape=(N, N),
+            [f["geometry"] for f in doc["features"]], out_shape=(n, n),
             transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8",
         ).astype(bool)  # fmt: skip
         # A fire's edge is ragged: the outline, moved in and out by a few hundred metres.
         signed = (ndimage.distance_transform_edt(outline)
                   - ndimage.distance_transform_edt(~outline)) * CELL  # fmt: skip
-        ragged = 450 * smooth_noise(rng, (N, N), 4) + 200 * smooth_noise(rng, (N, N), 1.5)
+        ragged = 450 * smooth_noise(rng, (n, n), 4) + 200 * smooth_noise(rng, (n, n), 1.5)
         scar = (signed + ragged > 0) & (land01 == 1)
         # Pine forest and maquis burnt: the centre of the island was well wooded before the
         # fire, more so than the lowlands, but with no edge that foretells the scar.
         wooded = ndimage.gaussian_filter(outline.astype(np.float32), 25)
-        wooded = np.clip(1.6 * wooded + 0.25 * smooth_noise(rng, (N, N), 6), 0, 1)
+        wooded = np.clip(1.6 * wooded + 0.25 * smooth_noise(rng, (n, n), 6), 0, 1)
         veg = veg + (0.95 - veg) * np.clip(wooded, 0, None) * (veg < 0.95)
         dense = dense + (0.9 - dense) * wooded * (dense < 0.9)
         spread = np.hypot(xs[None, :] - SCAR_IGNITION[0], ys[:, None] - SCAR_IGNITION[1])
-        spread = spread / 1000 + 2.5 * smooth_noise(rng, (N, N), 8)
+        spread = spread / 1000 + 2.5 * smooth_noise(rng, (n, n), 8)
         scar_order[scar] = _ranks(spread[scar])
         # Severity: low along the perimeter, patchy inside, then mapped to the graded shares.
         inland = np.minimum(ndimage.distance_transform_edt(scar) * CELL / 1500, 1)
-        score = 0.6 * inland + 0.4 * smooth_noise(rng, (N, N), 4)
+        score = 0.6 * inland + 0.4 * smooth_noise(rng, (n, n), 4)
         u, d = zip(*SEVERITY_QUANTILES, strict=True)
         severity[scar] = np.interp(_ranks(score[scar]), u, d)
     # Farmland: ~300 m parcels within ~3 km of the sea, away from towns and the burnt forest.
-    parcels = np.repeat(np.repeat(rng.random((-(-N // 5), -(-N // 5))), 5, 0), 5, 1)[:N, :N]
+    parcels = np.repeat(np.repeat(rng.random((-(-n // 5), -(-n // 5))), 5, 0), 5, 1)[:n, :n]
     lowland = ndimage.distance_transform_edt(land01) * CELL < 3000
     crop = ((parcels > 0.8) & lowland & (land01 == 1) & (scar_order > 1)).astype(np.float32)
     crop = (0.85 * crop * (1 - urban)).astype(np.float32)
@@ -298,7 +348,10 @@ def _sea_fields(tile: Tile, land01: NDArray[np.uint8], rng: np.random.Generator
     turbid = SEA_TURBID_MIN + SEA_TURBID_COAST * np.exp(-dist / SEA_TURBID_REACH)
     turbid = turbid * (1 + 0.15 * smooth_noise(rng, land01.shape, 6))
     offshore = dist + 3000 * smooth_noise(rng, land01.shape, 20)
-    dark = sea & (offshore > np.quantile(offshore[sea], 1 - tile.dark_sea_share))
+    # The share is calibrated on one tile's sea (35SNA's: the real figures are of it).
+    calibrated = Window(tile, *tile.calibration)
+    share = np.quantile(calibrated.of(offshore)[calibrated.of(sea)], 1 - tile.dark_sea_share)
+    dark = sea & (offshore > share)
     return np.where(sea, turbid, 0).astype(np.float32), dark
 
 
@@ -347,10 +400,12 @@ class SceneFields:
 def _scene_key(scene: S2Scene | HLSScene
                ) -> tuple[Tile, str, float, float, float, bool, float, float]:  # fmt: skip
     if isinstance(scene, S2Scene):
-        p = s2_properties(scene)  # the item's own sun angles
-        dried = (scene.day - date(2023, 6, 23)).days
-        return (S2_TILE, scene.id, scene.cloud_cover, scene.burn_fraction, float(dried), False,
-                p["view:sun_azimuth"], p["view:sun_elevation"])  # fmt: skip
+        # One pass, one sky: every tile of it has 35SNA's clouds, sun and drying.
+        first = s2_scene(scene.id.replace(f"_{scene.tile}_", "_35SNA_"))
+        p = s2_properties(first)  # the item's own sun angles
+        dried = (first.day - date(2023, 6, 23)).days
+        return (S2_REGION, first.id, first.cloud_cover, first.burn_fraction, float(dried),
+                False, p["view:sun_azimuth"], p["view:sun_elevation"])  # fmt: skip
     # Snow lay around New York through most of February 2021.
     snowy = date(2021, 2, 1) <= scene.when.date() <= date(2021, 2, 25)
     azimuth, elevation = sun_position(scene.when, -74.35, 41.08)
@@ -358,8 +413,8 @@ def _scene_key(scene: S2Scene | HLSScene
 
 
 def _spectrum(tile: Tile, band: str) -> dict[str, float]:
-    spectra = S2_SPECTRA if tile is S2_TILE else HLS_SPECTRA
-    i = (S2_BANDS if tile is S2_TILE else HLS_REFLECTIVE).index(band)
+    spectra = S2_SPECTRA if tile is S2_REGION else HLS_SPECTRA
+    i = (S2_BANDS if tile is S2_REGION else HLS_REFLECTIVE).index(band)
     return {name: values[i] for name, values in spectra.items()}
 
 
@@ -400,12 +455,13 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float, drie
     """``burn`` is the burnt fraction of the scar; ``snow``: snow cover (HLS winter scenes)."""
     rng = np.random.default_rng(seed("scene", item_id))
     b = base_fields(tile)
+    n = tile.n
     cover = cloud_cover / 100
-    cloud = np.zeros((N, N), np.float32)
-    shadow = np.zeros((N, N), np.float32)
+    cloud = np.zeros((n, n), np.float32)
+    shadow = np.zeros((n, n), np.float32)
     if cover > 0:
         # Cumulus fields: small cells (sigma 180 m) clustered by a large-scale envelope.
-        field = smooth_noise(rng, (N, N), 3) + 1.2 * smooth_noise(rng, (N, N), 30)
+        field = smooth_noise(rng, (n, n), 3) + 1.2 * smooth_noise(rng, (n, n), 30)
         threshold = float(np.quantile(field, 1 - cover))
         cloud = np.clip(0.5 + (field - threshold) / 0.6, 0, 1).astype(np.float32)
         # Shadows fall away from the sun, CLOUD_HEIGHT / tan(elevation) from their clouds.
@@ -413,11 +469,11 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float, drie
         east = -reach * math.sin(math.radians(sun_azimuth))
         north = -reach * math.cos(math.radians(sun_azimuth))
         shadow = _shift(cloud, -round(north), round(east)) * (1 - cloud)
-    cirrus = np.zeros((N, N), np.float32)
+    cirrus = np.zeros((n, n), np.float32)
     if cloud_cover > 5:
-        veil = smooth_noise(rng, (N, N), 40)
+        veil = smooth_noise(rng, (n, n), 40)
         cirrus = np.clip((veil - 1.0) * 0.5, 0, 0.4).astype(np.float32)
-    burnt = np.zeros((N, N), np.float32)
+    burnt = np.zeros((n, n), np.float32)
     if burn > 0:
         burnt = _char_weight(tile, b, b.scar_order <= burn, dried)
     # NDVI as the sensor sees it, thin cloud, cirrus and shadow included (Sen2Cor's view).
@@ -426,9 +482,9 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float, drie
                 for band in _NDVI_BANDS[tile.name])  # fmt: skip
     with np.errstate(divide="ignore", invalid="ignore"):
         ndvi = np.nan_to_num((nir - red) / (nir + red)).astype(np.float32)
-    snow_cover = np.zeros((N, N), np.float32)
+    snow_cover = np.zeros((n, n), np.float32)
     if snow:
-        snow_cover = np.clip(0.7 + 0.3 * smooth_noise(rng, (N, N), 10), 0, 1) * (1 - b.urban)
+        snow_cover = np.clip(0.7 + 0.3 * smooth_noise(rng, (n, n), 10), 0, 1) * (1 - b.urban)
         snow_cover = snow_cover.astype(np.float32)
     return SceneFields(
         cloud=cloud, shadow=shadow, cirrus=cirrus, burnt=burnt, ndvi=ndvi, snow=snow_cover,
@@ -438,7 +494,7 @@ def scene_fields(tile: Tile, item_id: str, cloud_cover: float, burn: float, drie
     )  # fmt: skip
 
 
-_NDVI_BANDS = {"35SNA": ("B04", "B08"), "18TWL": ("B04", "B05")}
+_NDVI_BANDS = {"rhodes": ("B04", "B08"), "18TWL": ("B04", "B05")}
 
 
 # The visible bands turn first: scorched leaves brown and blacken before the canopy's NIR is
@@ -468,8 +524,8 @@ def coarse_reflectance(scene: S2Scene | HLSScene, band: str) -> tuple[F32, F32]:
     if "snow" in s:
         land = land * (1 - sf.snow) + sf.snow * s["snow"]
     land = land * sf.gain
-    sea = np.full((N, N), s["water"], np.float32)
-    if tile is S2_TILE:
+    sea = np.full((tile.n, tile.n), s["water"], np.float32)
+    if tile is S2_REGION:
         sea += SEA_TURBID_WEIGHT.get(band, 0.3) * b.turbid
         if s["water"] < DARK_SEA_BELOW:  # blue and green stay bright over the open sea
             sea -= DARK_SEA * b.dark_sea
@@ -495,7 +551,7 @@ def data_footprint(scene: S2Scene | HLSScene) -> Footprint | None:
 class SclThresholds:
     vegetation: float  # NDVI above which clear land is vegetation (4)
     dark: float  # red reflectance below which land is a dark feature (2)
-    dark_field: F32  # that red reflectance, 60 m
+    dark_field: F32  # that red reflectance, 60 m, over the region
     shadow: float
     cirrus: float
     medium: float  # cloud opacity above which: medium probability (8)
@@ -513,31 +569,37 @@ def _top(values: F32, share: float, default: float) -> float:
 def _scl_thresholds(item_id: str) -> SclThresholds:
     scene = s2_scene(item_id)
     tile, b, sf = fields(scene)
+    w = window(scene)
     p = s2_properties(scene)
-    xs, ys = coarse_xy(tile)
+    xs, ys = coarse_xy(w)
     valid = xs[None, :] >= west_edge(tile, s2_footprint(scene), ys)[:, None]
     n = valid.sum()
 
     def share(key: str) -> float:  # a class's share of the valid cells, 0..1
         return p[f"s2:{key}_percentage"] / 100
 
-    cloud = sf.cloud[valid]
-    high = _top(cloud, share("high_proba_clouds"), 2.0)
-    medium = _top(cloud, share("high_proba_clouds") + share("medium_proba_clouds"), 2.0)
-    cirrus = _top(sf.cirrus[valid], share("thin_cirrus"), 2.0)
-    shadow = _top(sf.shadow[valid], share("cloud_shadow"), 2.0)
-    land = valid & (b.land01 == 1) & (sf.cloud < min(medium, 1.0)) & (sf.shadow < shadow)
-    vegetation = _top(sf.ndvi[land], share("vegetation") * n / max(land.sum(), 1), 2.0)
+    cloud, shadow_field = w.of(sf.cloud), w.of(sf.shadow)
+    high = _top(cloud[valid], share("high_proba_clouds"), 2.0)
+    medium = _top(cloud[valid], share("high_proba_clouds") + share("medium_proba_clouds"), 2.0)
+    cirrus = _top(w.of(sf.cirrus)[valid], share("thin_cirrus"), 2.0)
+    shadow = _top(shadow_field[valid], share("cloud_shadow"), 2.0)
+    land = (valid & (w.of(b.land01) == 1) & (cloud < min(medium, 1.0))
+            & (shadow_field < shadow))  # fmt: skip
+    vegetation = _top(w.of(sf.ndvi)[land], share("vegetation") * n / max(land.sum(), 1), 2.0)
     # Dark features: the darkest unburnt ground (steep shade), so that the scar stays land.
     red, _ = coarse_reflectance(scene, "B04")
     red = np.where(b.scar_order > 1, red, np.float32(9.0))
     dark_share = share("dark_features") * n / max(land.sum(), 1)
-    dark = -_top(-red[land], dark_share, 1.0) if dark_share > 0 else -1.0
+    dark = -_top(-w.of(red)[land], dark_share, 1.0) if dark_share > 0 else -1.0
     return SclThresholds(vegetation, dark, red, shadow, cirrus, medium, high)
 
 
 def scl_thresholds(scene: S2Scene) -> SclThresholds:
-    """Per scene, the SCL's thresholds on the 60 m fields, chosen so that each class covers
-    the share of the valid pixels that the item's ``s2:*_percentage`` states."""
-    return _scl_thresholds(scene.id)
+    """Per pass, the SCL's thresholds on the 60 m fields, chosen so that each class covers
+    the share of 35SNA's valid pixels that its item's ``s2:*_percentage`` states.
+
+    The pass's other tiles are classified with the same thresholds, so that where tiles
+    overlap their SCL agrees; their own percentages are INVENTED, not counted from it.
+    """
+    return _scl_thresholds(scene.id.replace(f"_{scene.tile}_", "_35SNA_"))
 

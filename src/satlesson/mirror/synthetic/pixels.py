@@ -27,10 +27,10 @@ from satlesson.mirror.synthetic.model import (
     HLS_REFLECTIVE,
     HLS_THERMAL,
     S2_BANDS,
-    S2_TILE,
+    S2_REGION,
     Footprint,
     N,
-    Tile,
+    Window,
     base_fields,
     coarse_reflectance,
     fields,
@@ -38,6 +38,7 @@ from satlesson.mirror.synthetic.model import (
     seed,
     smooth_noise,
     west_edge,
+    window,
 )
 from satlesson.mirror.synthetic.scenes import (
     HLSScene,
@@ -62,17 +63,21 @@ S2_KEY_TO_BAND = {
 
 
 class Upsampler:
-    """Bilinear resampling of a 60 m field onto an aligned grid ``k`` times finer.
+    """Bilinear resampling of a tile's window of a 60 m region field onto an aligned grid
+    ``k`` times finer.
 
+    The window's neighbours in the region take part, so two tiles that overlap resample the
+    same ground to the same values; only at the region's edge is the edge cell repeated.
     Rows (few, at coarse width) are gathered; columns are interpolated phase by phase on
     shifted views, which avoids full-width fancy indexing, the slow part of the naive version.
     """
 
-    def __init__(self, k: int, n: int) -> None:
-        self.k, self.n = k, n
-        u = (np.arange(n) + 0.5) / k - 0.5
-        i0 = np.clip(np.floor(u).astype(np.int64), 0, N - 1)
-        self.i0, self.i1 = i0, np.minimum(i0 + 1, N - 1)
+    def __init__(self, k: int, n: int, window: Window) -> None:
+        self.k, self.n, self.window = k, n, window
+        size = window.region.n
+        u = (np.arange(n) + 0.5) / k - 0.5 + window.row
+        i0 = np.clip(np.floor(u).astype(np.int64), 0, size - 1)
+        self.i0, self.i1 = i0, np.minimum(i0 + 1, size - 1)
         self.w = np.clip(u - i0, 0, 1).astype(np.float32)
         # Fine column c*k + m sits at coarse c + d: between c-1 and c if d < 0, else c and c+1.
         d = (np.arange(k) + 0.5) / k - 0.5
@@ -80,11 +85,15 @@ class Upsampler:
 
     def __call__(self, field: F32, r0: int, r1: int) -> F32:
         if self.k == 1:
-            return field[r0:r1].copy()
+            return self.window.of(field)[r0:r1].copy()
         w = self.w[r0:r1, None]
-        a = field[self.i0[r0:r1]]
-        rows = a + (field[self.i1[r0:r1]] - a) * w
-        padded = np.concatenate([rows[:, :1], rows, rows[:, -1:]], axis=1)
+        c0, size = self.window.col, field.shape[1]
+        a = field[self.i0[r0:r1], max(c0 - 1, 0) : c0 + N + 1]
+        rows = a + (field[self.i1[r0:r1], max(c0 - 1, 0) : c0 + N + 1] - a) * w
+        # One column either side: the region's own, or the edge repeated where it ends.
+        left = [rows[:, :1]] if c0 == 0 else []
+        right = [rows[:, -1:]] if c0 + N + 1 > size else []
+        padded = np.concatenate([*left, rows, *right], axis=1)
         diffs = [padded[:, s + 1 : s + 1 + N] - padded[:, s : s + N] for s in (0, 1)]
         out = np.empty((r1 - r0, N, self.k), np.float32)
         for m, (s, wm) in enumerate(self.phases):
@@ -109,20 +118,27 @@ def _scaled_tile(f: int, transpose: bool, scale: float, add: float) -> F32:
     return np.ascontiguousarray((tile.T if transpose else tile)[::f, ::f] * scale + add)
 
 
-def _texture(f: int, r0: int, r1: int, width: int, transpose: bool = False,
-             scale: float = 1.0, add: float = 0.0) -> F32:  # fmt: skip
-    """``add + scale * texture`` for rows r0:r1 of a grid of f x 10 m pixels.
+def _texture(f: int, r0: int, r1: int, width: int, transpose: bool = False, scale: float = 1.0,
+             add: float = 0.0, at: tuple[int, int] = (0, 0)) -> F32:  # fmt: skip
+    """``add + scale * texture`` for rows r0:r1 of a grid of f x 10 m pixels whose first pixel
+    is pixel ``at`` (row, col) of its region's grid.
 
-    The tile is indexed in 10 m ground units, so bands of different resolution see the same
-    ground; each tile row is shifted sideways so the 10 km repeat doesn't line up. The rows
-    must lie in one tile row (``_strips`` guarantees it).
+    The tile is indexed in 10 m ground units from the region's corner, so bands of different
+    resolution, and overlapping tiles, see the same ground; each tile row is shifted sideways
+    so the 10 km repeat doesn't line up.
     """
     tile = _scaled_tile(f, transpose, scale, add)
     period = TEX // f
-    band, top = divmod(r0, period)
-    assert r1 - band * period <= period
-    rolled = np.roll(tile[top : top + r1 - r0], -(TEX_SHIFT // f) * band, axis=1)
-    return np.tile(rolled, (1, -(-width // period)))[:, :width]
+    parts = []
+    row = r0 + at[0]
+    while row < r1 + at[0]:
+        band, top = divmod(row, period)
+        take = min(r1 + at[0] - row, period - top)
+        shift = ((TEX_SHIFT // f) * band + at[1]) % period
+        rolled = np.roll(tile[top : top + take], -shift, axis=1)
+        parts.append(np.tile(rolled, (1, -(-width // period)))[:, :width])
+        row += take
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _strips(n: int, f: int) -> Iterator[tuple[int, int]]:
@@ -149,6 +165,10 @@ class Grid:
     def k(self) -> int:
         return round(CELL / self.res)
 
+    def at(self, window: Window) -> tuple[int, int]:
+        """The grid's first pixel on the region's grid of the same resolution (row, col)."""
+        return window.row * self.k, window.col * self.k
+
 
 def _grid(spec: FileSpec) -> Grid:
     (rows, cols), (a, _, c, _, e, f) = spec.grid
@@ -158,29 +178,30 @@ def _grid(spec: FileSpec) -> Grid:
 
 
 @functools.lru_cache(maxsize=4)
-def _sea_bits(tile: Tile, n: int, res: float) -> NDArray[np.uint8]:
+def _sea_bits(window: Window, n: int, res: float) -> NDArray[np.uint8]:
     """Sea mask on a band's grid, bit-packed (15 MB at 10 m); every band and SCL share it.
 
     The smooth 60 m land fraction plus texture, thresholded: coastlines sharp at 10 m.
     """
     grid = Grid(n, res)
-    up = Upsampler(grid.k, n)
-    land = base_fields(tile).land
+    up = Upsampler(grid.k, n, window)
+    land = base_fields(window.region).land
     packed = np.empty((n, -(-n // 8)), np.uint8)
+    at = grid.at(window)
     for r0, r1 in _strips(n, grid.f):
-        sea = up(land, r0, r1) + _texture(grid.f, r0, r1, n, transpose=True, scale=0.15) < 0.5
+        sea = up(land, r0, r1) + _texture(grid.f, r0, r1, n, True, scale=0.15, at=at) < 0.5
         packed[r0:r1] = np.packbits(sea, axis=1)
     return packed
 
 
-def _sea(tile: Tile, grid: Grid, r0: int, r1: int) -> NDArray[np.bool_]:
-    bits = _sea_bits(tile, grid.n, grid.res)[r0:r1]
+def _sea(window: Window, grid: Grid, r0: int, r1: int) -> NDArray[np.bool_]:
+    bits = _sea_bits(window, grid.n, grid.res)[r0:r1]
     return np.unpackbits(bits, axis=1, count=grid.n).view(bool)
-def _valid_from(tile: Tile, footprint: Footprint, grid: Grid) -> NDArray[np.int64]:
+def _valid_from(window: Window, footprint: Footprint, grid: Grid) -> NDArray[np.int64]:
     """Per row of the band's grid: the first column east of the swath edge."""
-    x0, y1 = tile.origin
+    x0, y1 = window.origin
     ys = y1 - (np.arange(grid.n) + 0.5) * grid.res
-    west = west_edge(tile, footprint, ys)
+    west = west_edge(window.region, footprint, ys)
     return np.clip(np.ceil((west - x0) / grid.res - 0.5), 0, grid.n).astype(np.int64)
 
 
@@ -188,15 +209,17 @@ def reflectance_strips(scene: S2Scene | HLSScene, band: str, grid: Grid
                        ) -> Iterator[tuple[int, int, F32]]:  # fmt: skip
     """(r0, r1, reflectance x 10000) per strip on the band's grid, float32."""
     tile, b, sf = fields(scene)
+    w = window(scene)
+    at = grid.at(w)
     land_c, sea_c = (r * np.float32(1e4) for r in coarse_reflectance(scene, band))
-    flat_sea = tile is not S2_TILE and not (sf.cloud.any() or sf.cirrus.any())
-    up = Upsampler(grid.k, grid.n)
+    flat_sea = tile is not S2_REGION and not (sf.cloud.any() or sf.cirrus.any())
+    up = Upsampler(grid.k, grid.n, w)
     for r0, r1 in _strips(grid.n, grid.f):
         refl = up(land_c, r0, r1)
-        refl *= _texture(grid.f, r0, r1, grid.n, scale=0.1, add=1.0)
-        sea = _texture(grid.f, r0, r1, grid.n, transpose=True, scale=20.0)
+        refl *= _texture(grid.f, r0, r1, grid.n, scale=0.1, add=1.0, at=at)
+        sea = _texture(grid.f, r0, r1, grid.n, transpose=True, scale=20.0, at=at)
         sea += sea_c[0, 0] if flat_sea else up(sea_c, r0, r1)
-        np.copyto(refl, sea, where=_sea(tile, grid, r0, r1))
+        np.copyto(refl, sea, where=_sea(w, grid, r0, r1))
         yield r0, r1, refl
 
 
@@ -210,8 +233,10 @@ def s2_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
     scene = spec.s2
     grid = _grid(spec)
     tile, b, sf = fields(scene)
+    w = window(scene)
+    at = grid.at(w)
     what = S2_KEY_TO_BAND[spec.asset_key.removesuffix("-jp2")]
-    valid_from = _valid_from(tile, s2_footprint(scene), grid)
+    valid_from = _valid_from(w, s2_footprint(scene), grid)
 
     def blank(a: NDArray[Any], r0: int) -> NDArray[Any]:
         for i in range(a.shape[-2]):
@@ -229,9 +254,9 @@ def s2_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
             dn = np.floor(refl + np.float32(0.5), out=refl) + add
             yield r0, r1, blank(np.clip(dn, 1 if add else 0, 65535).astype(np.uint16)[None], r0)
     elif what == "CLD":  # cloud probability, percent
-        up = Upsampler(grid.k, grid.n)
+        up = Upsampler(grid.k, grid.n, w)
         for r0, r1 in _strips(grid.n, grid.f):
-            v = up(sf.cloud, r0, r1) * 100 + _texture(grid.f, r0, r1, grid.n, scale=2.0)
+            v = up(sf.cloud, r0, r1) * 100 + _texture(grid.f, r0, r1, grid.n, scale=2.0, at=at)
             yield r0, r1, blank(_dn(v, 0, 0, 100, np.uint8)[None], r0)
     elif what == "SNW":  # snow probability: none in a Rhodes summer
         for r0, r1 in _strips(grid.n, grid.f):
@@ -244,21 +269,21 @@ def s2_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
             rgb = np.stack([_dn(s[2] * np.float32(0.102), 0, 1, 255, np.uint8) for s in strips])
             yield r0, r1, blank(rgb, r0)
     elif what in ("AOT", "WVP"):
-        up = Upsampler(grid.k, grid.n)
+        up = Upsampler(grid.k, grid.n, w)
         if what == "AOT":  # AOT x 1000, thicker where hazy
             field = (sf.aot + 0.05 * b.urban + 0.1 * sf.cirrus) * 1000
         else:  # water vapour, cm x 1000: drier over land (elevation), wetter over sea
             field = (sf.wvp - 0.4 * b.land) * 1000
         field = field.astype(np.float32)
         for r0, r1 in _strips(grid.n, grid.f):
-            v = up(field, r0, r1) + _texture(grid.f, r0, r1, grid.n, scale=3.0)
+            v = up(field, r0, r1) + _texture(grid.f, r0, r1, grid.n, scale=3.0, at=at)
             yield r0, r1, blank(_dn(v, 0, 1, 65535, np.uint16)[None], r0)
     elif what == "SCL":
-        up = Upsampler(grid.k, grid.n)
+        up = Upsampler(grid.k, grid.n, w)
         t = scl_thresholds(scene)
         for r0, r1 in _strips(grid.n, grid.f):
-            tex = _texture(grid.f, r0, r1, grid.n)
-            land = ~_sea(tile, grid, r0, r1)
+            tex = _texture(grid.f, r0, r1, grid.n, at=at)
+            land = ~_sea(w, grid, r0, r1)
             scl = np.where(land, np.uint8(5), np.uint8(6))
             # Sen2Cor calls bright-red, high-NDVI land vegetated; burnt ground is not.
             scl[land & (up(sf.ndvi, r0, r1) > t.vegetation)] = 4
@@ -278,8 +303,9 @@ def hls_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
     scene = spec.hls
     grid = _grid(spec)
     tile, b, sf = fields(scene)
+    w = window(scene)
     key = spec.asset_key
-    up = Upsampler(grid.k, grid.n)
+    up = Upsampler(grid.k, grid.n, w)
     if key in HLS_REFLECTIVE:
         for r0, r1, refl in reflectance_strips(scene, key, grid):
             yield r0, r1, _dn(refl, 0, -9998, 16000, np.int16)[None]
@@ -294,7 +320,7 @@ def hls_strips(spec: FileSpec) -> Iterator[tuple[int, int, NDArray[Any]]]:
     elif key == "Fmask":
         for r0, r1 in _strips(grid.n, grid.f):
             tex = _texture(grid.f, r0, r1, grid.n)
-            land = ~_sea(tile, grid, r0, r1)
+            land = ~_sea(w, grid, r0, r1)
             cloud = up(sf.cloud, r0, r1) + 0.1 * tex > 0.4
             near = up(sf.cloud, r0, r1) > 0.02
             shadow = up(sf.shadow, r0, r1) + 0.1 * tex > 0.5

@@ -23,7 +23,7 @@ from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.model import HLS_REFLECTIVE, HLS_THERMAL
 from satlesson.mirror.synthetic.pixels import hls_strips, s2_strips
 from satlesson.mirror.synthetic.rasters import write_cog, write_jp2
-from satlesson.mirror.synthetic.scenes import S2_EPSG, S2_ORIGIN, SNAPSHOT_VERSION
+from satlesson.mirror.synthetic.scenes import S2_EPSG, SNAPSHOT_VERSION, s2_tile
 from satlesson.mirror.synthetic.sidecars import (
     granule_xml,
     hls_metadata_xml,
@@ -94,7 +94,7 @@ def _render_hls_band(spec: FileSpec, dest: Path) -> None:
 def _render_preview_cog(spec: FileSpec, dest: Path) -> None:
     scene = spec.s2
     rgb = np.asarray(preview_image(scene, 343, ("B04", "B03", "B02"), 4.0)).transpose(2, 0, 1)
-    x0, y1 = S2_ORIGIN
+    x0, y1 = s2_tile(scene).origin
     preview = replace(spec, shape=(343, 343), transform=(320.0, 0, x0, 0, -320.0, y1),
                       epsg=S2_EPSG)  # fmt: skip
     write_cog(preview, dest, iter([(0, 343, np.ascontiguousarray(rgb))]), nodata=0,

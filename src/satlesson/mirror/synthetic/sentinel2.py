@@ -24,9 +24,9 @@ from satlesson.mirror.synthetic.published import published_item
 from satlesson.mirror.synthetic.scenes import (
     S2_EPSG,
     S2_EXTENT_M,
-    S2_ORIGIN,
     S2Scene,
     s2_footprint,
+    s2_tile,
     sun_position,
     sun_positions,
 )
@@ -219,7 +219,10 @@ def _split_percentages(scene: S2Scene, rng: random.Random) -> dict[str, float]:
     clear = 100 - cloud - shadow - dark - unclassified - snow
     # The fire turned vegetated land into bare, burnt ground; the sea is most of the tile.
     vegetation = round(clear * (0.10 - 0.025 * scene.burn_fraction) * rng.uniform(0.95, 1.05), 6)
-    water = round(clear * rng.uniform(0.745, 0.755), 6)
+    if scene.tile == "35SNA":  # as the real items of the tile
+        water = round(clear * rng.uniform(0.745, 0.755), 6)
+    else:
+        water = round(clear * s2_tile(scene).water_share * rng.uniform(0.995, 1.005), 6)
     not_vegetated = round(
         100 - (cloud + shadow + dark + unclassified + snow + vegetation + water), 6
     )
@@ -280,7 +283,8 @@ def _derived_s2_properties(scene: S2Scene) -> Json:
         "view:sun_azimuth": round(azimuth + _SUN_AZIMUTH_OFFSET, 11),
         "view:sun_elevation": round(elevation + _SUN_ELEVATION_OFFSET, 11),
         "s2:degraded_msi_data_percentage": round(rng.uniform(0.01, 0.02), 4),
-        "s2:nodata_pixel_percentage": round(rng.uniform(12.0, 13.0), 6),
+        "s2:nodata_pixel_percentage": round(rng.uniform(12.0, 13.0), 6) if scene.tile == "35SNA"
+        else s2_tile(scene).nodata_percentage,
         **pct,
         "s2:product_type": "S2MSI2A",
         "s2:processing_baseline": baseline,
@@ -317,9 +321,9 @@ def s2_properties(scene: S2Scene) -> Json:
     return _derived_s2_properties(scene)
 
 
-def s2_grid(resolution: int) -> tuple[list[int], list[int]]:
+def s2_grid(scene: S2Scene, resolution: int) -> tuple[list[int], list[int]]:
     size = int(S2_EXTENT_M // resolution)
-    x0, y0 = S2_ORIGIN
+    x0, y0 = s2_tile(scene).origin
     # Earth Search writes whole-number transforms as ints.
     transform = [resolution, 0, int(x0), 0, -resolution, int(y0)]
     return [size, size], transform

@@ -23,15 +23,16 @@ from satlesson.mirror.synthetic.model import (
     data_footprint,
     fields,
     west_edge,
+    window,
 )
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
     HLS_ORIGIN,
     S2_EPSG,
-    S2_ORIGIN,
     HLSScene,
     S2Scene,
     s2_footprint,
+    s2_tile,
 )
 from satlesson.mirror.synthetic.sentinel2 import s2_properties
 
@@ -40,12 +41,14 @@ def preview_image(scene: S2Scene | HLSScene, size: int, bands: tuple[str, str, s
                   stretch: float) -> Image.Image:  # fmt: skip
     """True-colour preview straight from the 60 m fields."""
     tile, b, _ = fields(scene)
-    land = b.land > 0.5
-    rgb = np.stack([np.where(land, *coarse_reflectance(scene, band)) for band in bands], -1)
+    w = window(scene)
+    land = w.of(b.land) > 0.5
+    rgb = np.stack([np.where(land, *map(w.of, coarse_reflectance(scene, band)))
+                    for band in bands], -1)  # fmt: skip
     rgb = np.clip(rgb * stretch * 255 + 0.5, 0, 255).astype(np.uint8)
     footprint = data_footprint(scene)
     if footprint is not None:
-        xs, ys = coarse_xy(tile)
+        xs, ys = coarse_xy(w)
         rgb[xs[None, :] < west_edge(tile, footprint, ys)[:, None]] = 0
     return Image.fromarray(rgb, "RGB").resize((size, size), Image.Resampling.BOX)
 
@@ -68,7 +71,7 @@ def write_jpeg(image: Image.Image, dest: Path) -> None:
 
 def granule_xml(scene: S2Scene) -> str:
     p = s2_properties(scene)  # the item's own numbers, so the two agree
-    x0, y1 = S2_ORIGIN
+    x0, y1 = s2_tile(scene).origin
     sizes = "".join(
         f'\n        <Size resolution="{r}">\n          <NROWS>{109800 // r}</NROWS>\n'
         f"          <NCOLS>{109800 // r}</NCOLS>\n        </Size>"
@@ -129,7 +132,8 @@ def granule_xml(scene: S2Scene) -> str:
 def tileinfo_json(scene: S2Scene) -> str:
     p = s2_properties(scene)
     day = scene.day
-    x0, y1 = S2_ORIGIN
+    x0, y1 = s2_tile(scene).origin
+    square = scene.tile[3:]
     x1, y0 = x0 + 109800, y1 - 109800
     crs = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG:8.8.1:{S2_EPSG}"}}
     lon, lat = zip(*s2_footprint(scene), strict=True)
@@ -137,11 +141,11 @@ def tileinfo_json(scene: S2Scene) -> str:
     data_ring = [[round(x, 1), round(y, 1)] for x, y in zip(fx, fy, strict=True)]
     ds = p["s2:datastrip_id"]
     doc = {
-        "path": f"tiles/35/S/NA/{day.year}/{day.month}/{day.day}/0",
+        "path": f"tiles/35/S/{square}/{day.year}/{day.month}/{day.day}/0",
         "timestamp": scene.datetime.replace("000Z", "Z"),
         "utmZone": 35,
         "latitudeBand": "S",
-        "gridSquare": "NA",
+        "gridSquare": square,
         "datastrip": {"id": ds, "path": f"products/{day.year}/{day.month}/{day.day}/{ds}"},
         "tileGeometry": {
             "type": "Polygon",
