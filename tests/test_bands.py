@@ -14,7 +14,7 @@ import rasterio
 from rasterio.transform import from_origin
 from shapely.geometry import Point, box, mapping
 
-from satlesson.bands import load_bands, scale_offset
+from satlesson.bands import load_bands, load_mosaic, scale_offset
 from satlesson.clip import ClipError, clip_asset
 
 ORIGIN = (499980.0, 4100040.0)
@@ -162,3 +162,66 @@ def test_bad_key_lists(item: pystac.Item) -> None:
         load_bands(item, "nir", bbox=BOX)
     with pytest.raises(ValueError, match="twice"):
         load_bands(item, ["nir", "nir"], bbox=BOX)
+
+
+@pytest.fixture(scope="module")
+def two_tiles(tmp_path_factory: pytest.TempPathFactory) -> tuple[pystac.Item, pystac.Item]:
+    """A northern and a southern tile of one pass, overlapping by 2 km: NIR stores the 10 m
+    cell's row counted from the northern tile's top (+1000 in the south, to tell them apart),
+    SCL the class 4 (north) or 5 (south)."""
+    folder = tmp_path_factory.mktemp("tiles")
+    n = int(EXTENT / 10)
+    items = []
+    for name, top, extra, klass in (("35SNA", ORIGIN[1], 0, 4),
+                                    ("35SNV", ORIGIN[1] - EXTENT + 2000, 1000, 5)):
+        rows = (ORIGIN[1] - top) / 10 + np.arange(n)
+        nir = np.repeat((rows + 1 + extra)[:, None], n, axis=1).astype("uint16")
+        scl = np.full((n // 2, n // 2), klass, "uint8")
+        item = pystac.Item(f"S2X_{name}_20230827_0_L2A", None, None,
+                           datetime(2023, 8, 27, tzinfo=UTC), {})  # fmt: skip
+        for key, res, data in (("nir", 10, nir), ("scl", 20, scl)):
+            path = folder / f"{name}-{key}.tif"
+            with rasterio.open(path, "w", driver="COG", width=data.shape[1], height=data.shape[0],
+                               count=1, dtype=data.dtype, crs="EPSG:32635", nodata=0,
+                               transform=from_origin(ORIGIN[0], top, res, res)) as dst:
+                dst.write(data, 1)
+            asset = pystac.Asset(str(path))
+            if key == "nir":
+                asset.extra_fields["raster:bands"] = [{"nodata": 0, "scale": 1, "offset": 0}]
+            item.add_asset(key, asset)
+        items.append(item)
+    return items[0], items[1]
+
+
+def test_a_mosaic_joins_the_tiles_of_a_pass(two_tiles: tuple[pystac.Item, pystac.Item]) -> None:
+    north, south = two_tiles
+    edge = ORIGIN[1] - EXTENT  # the northern tile's last row ends here
+    area = (ORIGIN[0] + 1000, edge - 3000, ORIGIN[0] + 3000, edge + 3000)
+    mosaic = load_mosaic([north, south], ["nir", "scl"], bbox=area)
+    assert mosaic.attrs["item_ids"] == [north.id, south.id]
+    assert mosaic.rio.bounds() == pytest.approx(area)
+    assert not mosaic["nir"].isnull().any() and (mosaic["scl"] > 0).all()
+    rows = (ORIGIN[1] - mosaic.y.values) // 10 + 1  # the row each pixel's centre is in
+    inside = mosaic.y.values > edge
+    # The first tile's pixels where it has data, the second's beyond its edge, nothing shifted.
+    assert (mosaic["nir"].values[inside] == rows[inside, None]).all()
+    assert (mosaic["nir"].values[~inside] == rows[~inside, None] + 1000).all()
+    assert set(np.unique(mosaic["scl"].values[inside])) == {4}
+    assert set(np.unique(mosaic["scl"].values[~inside])) == {5}
+    # Preference follows the order: the southern tile first keeps its pixels in the overlap
+    # (it starts 2 km north of the northern tile's edge).
+    reverse = load_mosaic([south, north], ["nir", "scl"], bbox=area)
+    in_south = reverse.y.values < edge + 2000
+    assert set(np.unique(reverse["scl"].values[in_south])) == {5}
+    assert set(np.unique(reverse["scl"].values[~in_south])) == {4}
+
+
+def test_a_mosaic_skips_tiles_outside_the_box(two_tiles: tuple[pystac.Item, pystac.Item]) -> None:
+    north, south = two_tiles
+    top = (ORIGIN[0] + 1000, ORIGIN[1] - 3000, ORIGIN[0] + 3000, ORIGIN[1] - 1000)
+    only_north = load_mosaic([south, north], ["nir"], bbox=top)
+    assert only_north.attrs["item_ids"] == [north.id]
+    with pytest.raises(ClipError, match="None of the items covers the box"):
+        load_mosaic([north, south], ["nir"], bbox=(600000, 3000000, 601000, 3001000))
+    with pytest.raises(ValueError, match="at least one item"):
+        load_mosaic([], ["nir"], bbox=top)

@@ -7,7 +7,8 @@ first one (reading each other band from the overview whose pixels are as wide as
 so that a pixel of every band covers the same ground), and turns stored digital numbers into
 reflectance with the ``scale`` and ``offset`` the item's ``raster:bands`` metadata gives for
 each asset, except where the item says that the offset was already applied to the pixels (see
-:func:`scale_offset`).
+:func:`scale_offset`). :func:`load_mosaic` does the same for an area that spans the
+neighbouring tiles of one pass, and joins them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import pystac
 import rasterio
+import rasterio.warp
 import xarray as xr
 from pystac.extensions.raster import RasterBand
 from rasterio.enums import Resampling
@@ -26,7 +28,7 @@ from rasterio.enums import Resampling
 from satlesson.clip import clip_asset, gdal_options
 from satlesson.errors import ClipError
 
-__all__ = ["load_bands", "scale_offset"]
+__all__ = ["load_bands", "load_mosaic", "scale_offset"]
 
 
 # Earth Search's own flag: the files' DN already had ESA's +1000 (baseline 04.00 and later)
@@ -145,3 +147,70 @@ def _to_reflectance(raster: xr.DataArray, scale: float, offset: float) -> xr.Dat
     values.attrs = {**raster.attrs, "scale_factor": 1.0, "add_offset": 0.0, "units": "1"}
     marked: xr.DataArray = values.rio.write_nodata(np.nan)
     return marked
+
+
+def load_mosaic(
+    items: Sequence[pystac.Item],
+    asset_keys: Sequence[str],
+    bbox: Sequence[float],
+    bbox_crs: Any = None,
+    *,
+    overview_level: int | None = None,
+    reflectance: bool = True,
+) -> xr.Dataset:
+    """Read ``asset_keys`` over a box that spans several tiles of one pass, as one Dataset.
+
+    Each item is read with :func:`load_bands` over the part of the box it covers. The result
+    is on the grid of the first item's read, extended to the whole box; every other item is
+    put on that grid by nearest neighbour (neighbouring MGRS tiles share their CRS, but their
+    coarser overviews need not line up), and fills only the pixels still without data. Where
+    tiles overlap, the first item's pixels are kept: for tiles of the same pass they hold the
+    same ground.
+
+    Args:
+        items: Items of one acquisition (the same day and orbit), in order of preference.
+            Items whose footprint misses the box are skipped.
+        asset_keys, bbox, bbox_crs, overview_level, reflectance: as for :func:`load_bands`.
+            ``bbox`` is required.
+
+    Returns:
+        A Dataset as :func:`load_bands` returns, whose ``attrs`` name every item read.
+
+    Raises:
+        ValueError: no items, items of different CRSs, or a bad area or key list.
+        ClipError: no item covers the box, or an asset cannot be read.
+    """
+    if not items:
+        raise ValueError("load_mosaic needs at least one item")
+    parts: list[xr.Dataset] = []
+    missed: list[str] = []
+    for item in items:
+        try:
+            parts.append(load_bands(item, asset_keys, bbox, bbox_crs,
+                                    overview_level=overview_level, reflectance=reflectance))
+        except ClipError as error:
+            if "does not overlap" not in str(error):
+                raise
+            missed.append(item.id)
+    if not parts:
+        raise ClipError(f"None of the items covers the box: {', '.join(missed)}")
+    crs = parts[0].rio.crs
+    if any(part.rio.crs != crs for part in parts):
+        raise ValueError("load_mosaic joins tiles of one CRS (one UTM zone); reproject first")
+    first = parts[0]
+    box = rasterio.warp.transform_bounds(bbox_crs or crs, crs, *bbox) if bbox_crs else bbox
+    mosaic: xr.Dataset = first.rio.pad_box(*box)
+    for part in parts[1:]:
+        placed = part.rio.reproject_match(mosaic, resampling=Resampling.nearest)
+        for key in mosaic.data_vars:
+            have, extra = mosaic[key], placed[key]
+            nodata = have.rio.nodata
+            missing = have.isnull() if nodata is None or np.isnan(nodata) else have == nodata
+            extra_nodata = extra.rio.nodata
+            usable = extra.notnull() if extra_nodata is None or np.isnan(extra_nodata) \
+                else extra != extra_nodata
+            mosaic[key] = have.where(~(missing & usable), extra)
+    mosaic.attrs.update(item_ids=[str(part.attrs["item_id"]) for part in parts],
+                        datetime=str(first.attrs["datetime"]))
+    mosaic.attrs.pop("item_id", None)
+    return mosaic
