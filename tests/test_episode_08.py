@@ -100,6 +100,18 @@ def test_figures_have_alt_text(executed: EpisodeRun) -> None:
         assert "synthetic" in cell.metadata["mystnb"]["image"]["alt"]
 
 
+def test_tabulates_the_burnt_area_within_3_km_of_each_village(executed: EpisodeRun) -> None:
+    """The zones rasterized from the villages' discs come out as one table, a row per zone."""
+    shown = [out.get("data", {}).get("text/plain", "")
+             for cell in executed.nb.cells if cell.cell_type == "code"
+             for out in cell.get("outputs", [])]  # fmt: skip
+    tables = [text for text in shown if "clear_km2" in text]
+    assert len(tables) == 1
+    rows = [line.split()[0] for line in tables[0].splitlines()[2:]]
+    assert rows == ["outside", "Lindos", "Lardos", "Embonas"]
+    assert "overlap of the discs: 0.00 km²" in stdout(executed.nb)
+
+
 @pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)
 def test_hidden_check_catches_a_wrong_solution(
     executed: EpisodeRun, label: str, old: str, new: str, message: str
