@@ -24,12 +24,16 @@ from episode_runs import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EPISODE = ROOT / "episodes" / "08-how-much-burned.md"
-LABELS = ["ch-area"]
+LABELS = ["ch-area", "ch-zones"]
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).
 MUTATIONS = [
     # Pixel area in the wrong unit (1e3 instead of 1e6 m² per km²).
     ("ch-area", "abs(width * height) / 1e6", "abs(width * height) / 1e3", "pixel_km2:"),
+    # The mask of each disc inverted: every pixel outside the disc counted instead.
+    ("ch-zones", "invert=True", "invert=False", "burnt_5km: Lindos should be"),
+    # Every pixel the disc touches, not only those whose centre lies inside it.
+    ("ch-zones", "invert=True", "invert=True, all_touched=True", "burnt_5km: Lardos should be"),
 ]
 
 
@@ -91,9 +95,21 @@ def test_writes_the_severity_map_as_a_small_uint8_cog(
 
 
 def test_figures_have_alt_text(executed: EpisodeRun) -> None:
-    assert_figures_described(executed.nb, 2)  # severity, burnt area by elevation
+    assert_figures_described(executed.nb, 3)  # severity, dNBR histogram, burnt by elevation
     for cell in figures(executed.nb):
         assert "synthetic" in cell.metadata["mystnb"]["image"]["alt"]
+
+
+def test_tabulates_the_burnt_area_within_3_km_of_each_village(executed: EpisodeRun) -> None:
+    """The zones rasterized from the villages' discs come out as one table, a row per zone."""
+    shown = [out.get("data", {}).get("text/plain", "")
+             for cell in executed.nb.cells if cell.cell_type == "code"
+             for out in cell.get("outputs", [])]  # fmt: skip
+    tables = [text for text in shown if "clear_km2" in text]
+    assert len(tables) == 1
+    rows = [line.split()[0] for line in tables[0].splitlines()[2:]]
+    assert rows == ["outside", "Lindos", "Lardos", "Embonas"]
+    assert "overlap of the discs: 0.00 km²" in stdout(executed.nb)
 
 
 @pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)

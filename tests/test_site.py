@@ -36,7 +36,7 @@ LATER_EPISODES = [
     ("episodes/05-vector-data.html", 2),
     ("episodes/06-vectors-meet-rasters.html", 3),
     ("episodes/07-band-indices.html", 2),
-    ("episodes/08-how-much-burned.html", 2),
+    ("episodes/08-how-much-burned.html", 3),
     ("episodes/09-dask-and-data-cubes.html", 3),
 ]
 CHROMIUM = "/usr/bin/chromium"
