@@ -198,4 +198,4 @@ def sun_position(when: datetime, lon: float, lat: float) -> tuple[float, float]:
 
 
 # Bumped whenever anything that changes the snapshot's bytes changes; build caches key on it.
-SNAPSHOT_VERSION = "2026.12.2"
+SNAPSHOT_VERSION = "2026.12.3"
