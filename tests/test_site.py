@@ -37,7 +37,8 @@ LATER_EPISODES = [
     ("episodes/06-vectors-meet-rasters.html", 3),
     ("episodes/07-band-indices.html", 2),
     ("episodes/08-how-much-burned.html", 3),
-    ("episodes/09-dask-and-data-cubes.html", 3),
+    ("episodes/09-dask.html", 1),
+    ("episodes/10-data-cubes.html", 2),
 ]
 CHROMIUM = "/usr/bin/chromium"
 # axe-core from npm, fetched once into the user's cache (not vendored into the repository).
