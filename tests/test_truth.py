@@ -127,7 +127,9 @@ def test_scl_agrees_with_the_bands(item: str) -> None:
     share = 0.95 if item == CLOUDY else 0.99
     assert (nir[water] < red[water]).mean() > share and (index[water] < 0).mean() > share
     assert (index[vegetation] > 0.3).mean() > 0.99
-    assert np.median(index[scl == 5]) < 0.3
+    # Sen2Cor's vegetation test wants an NDVI above about 0.4, so the land it calls not
+    # vegetated (dry phrygana, rock, the scar) lies mostly below that.
+    assert np.median(index[scl == 5]) < 0.35
     # Cloud classes cover about what the item's eo:cloud_cover says.
     cloudy = np.isin(scl, (8, 9)).sum() / (scl > 0).sum() * 100
     cover = SCENES[item].cloud_cover
