@@ -23,7 +23,7 @@ from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ["_config.yml", "_toc.yml", "episodes", "images", "*.md"]
+LESSON = ["_config.yml", "_toc.yml", "episodes", "learners", "instructors", "images", "*.md"]
 
 
 def copy_lesson(dest: Path) -> None:

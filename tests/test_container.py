@@ -35,7 +35,7 @@ def test_the_images_ports_are_the_mirrors() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     assert compose["services"]["mirror"]["ports"] == [f"{p}:{p}" for p in PORTS]
     published = " ".join(f"-p {p}:{p}" for p in PORTS)
-    assert f"docker run --rm {published} ghcr.io/" in (ROOT / "setup.md").read_text()
+    assert f"docker run --rm {published} ghcr.io/" in (ROOT / "learners" / "setup.md").read_text()
 
 
 def test_the_image_runs_as_a_user_with_its_state_on_a_volume() -> None:

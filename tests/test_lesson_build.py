@@ -142,7 +142,7 @@ def test_block_titles(book: Book) -> None:
     assert "Cloud Optimized GeoTIFFs</p>" in _block(html, "satlesson-callout")
     assert "Challenge: Add the numbers" in _block(html, "satlesson-challenge")
     assert re.search(r'class="[^"]*satlesson-hint[^"]*dropdown', html)
-    assert 'href="../reference.html#term-COG"' in html  # {term} resolves to the glossary
+    assert 'href="../learners/reference.html#term-COG"' in html  # {term} resolves to the glossary
 
 
 def test_solution_is_hidden_and_its_code_ran(book: Book) -> None:
@@ -177,13 +177,13 @@ def test_schedule(book: Book) -> None:
 
 
 def test_keypoints_page_in_order(book: Book) -> None:
-    html = book.page("keypoints.html")
+    html = book.page("learners/keypoints.html")
     points = re.findall(r"<li><p>(.*?)</p></li>", html)
     assert points == ["First key point.", "Second key point.", "Third key point."]
 
 
 def test_instructor_notes_collected(book: Book) -> None:
-    html = book.page("instructor-notes.html")
+    html = book.page("instructors/instructor-notes.html")
     assert "Fixture general note." in html
     first = html.index("First episode instructor note.")
     assert first < html.index("Second episode instructor note.")
@@ -191,7 +191,7 @@ def test_instructor_notes_collected(book: Book) -> None:
 
 
 def test_figures_page_lists_alt_text(book: Book) -> None:
-    html = book.page("figures.html")
+    html = book.page("instructors/figures.html")
     assert 'alt="An orange square standing in for a satellite scene"' in html
     assert 'alt="A small generated gradient image"' in html  # from a code cell's output
     assert html.count("<figure") == 2  # one per output, not one per mime type
@@ -219,7 +219,8 @@ def test_live_build_says_so_on_every_episode(book: Book) -> None:
     html = book.page("episodes/01-first.html")
     assert html.index("</h1>") < html.index("satlesson-data-notice") < html.index(
         "satlesson-questions")
-    for page in ("index.html", "setup.html", "keypoints.html", "figures.html"):
+    for page in ("index.html", "learners/setup.html", "learners/keypoints.html",
+                 "instructors/figures.html"):
         assert notice(book.page(page)) is None, page
 
 
@@ -305,7 +306,7 @@ def test_repository_url_comes_from_config_everywhere(book: Book, fork: Book) -> 
     launch buttons."""
     def setup_page(book: Book) -> tuple[str, str]:
         """(prose, code) of the fixture's setup page, tags stripped."""
-        html = book.page("setup.html")
+        html = book.page("learners/setup.html")
         code = re.search(r'<div class="highlight-bash.*?</pre>', html, re.S)
         assert code, "no bash block on the setup page"
         text = re.sub(r"<[^>]+>", "", code.group(0))

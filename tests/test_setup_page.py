@@ -40,7 +40,7 @@ with rasterio.open(href) as red:  # GDAL, through the same route
 
 def workshop_blocks(way: str) -> list[str]:
     """The bash blocks of the workshop section's part titled ``way``."""
-    text = (ROOT / "setup.md").read_text()
+    text = (ROOT / "learners" / "setup.md").read_text()
     section = text.split("## Use the lesson in a workshop", 1)[1].split("\n## ", 1)[0]
     part = section.split(f"\n### {way}\n", 1)[1].split("\n### ", 1)[0]
     part = part.split("\n#### ", 1)[0]  # a sub-part, such as the container's, is not run here
@@ -140,7 +140,7 @@ def episode_imports() -> set[str]:
 
 
 def installation_check() -> str:
-    text = (ROOT / "setup.md").read_text()
+    text = (ROOT / "learners" / "setup.md").read_text()
     section = text.split("## Check your installation", 1)[1]
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
 
@@ -189,7 +189,8 @@ def test_binder_environment_resolves(tmp_path: Path) -> None:
              if line.strip() and not line.startswith("#")]
     package = f"satlesson @ {url}/archive/refs/heads/main.zip"
     assert package in lines
-    assert f'"{package}"' in (ROOT / "setup.md").read_text().replace("{{ repository_url }}", url)
+    setup = (ROOT / "learners" / "setup.md").read_text()
+    assert f'"{package}"' in setup.replace("{{ repository_url }}", url)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("\n".join(str(ROOT) if line == package else line
                                       for line in lines) + "\n")

@@ -168,9 +168,10 @@ def test_no_page_shows_the_mirrors_address(site: Path, mirror_base: str) -> None
 
 def test_every_lesson_page_is_in_the_navigation(site: Path) -> None:
     nav = (site / "index.html").read_text()
-    for page in ("setup.html", SEARCH, EPISODE, *(p for p, _ in LATER_EPISODES),
-                 "keypoints.html", "reference.html", "figures.html", "credits.html",
-                 "code-of-conduct.html", "licence.html", "instructor-notes.html"):
+    for page in ("learners/setup.html", SEARCH, EPISODE, *(p for p, _ in LATER_EPISODES),
+                 "learners/keypoints.html", "learners/reference.html", "credits.html",
+                 "code-of-conduct.html", "licence.html", "instructors/instructor-notes.html",
+                 "instructors/figures.html"):
         assert (site / page).exists()
         assert f'href="{page}"' in nav, page
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 # Where the lesson's pages live, relative to the book root (the folder with _config.yml).
 EPISODES_DIR = "episodes"  # every page under it is an episode (structure, timings, schedule)
-SETUP_DOC = "setup"  # the setup page's docname: first row of the schedule
+# The folders of the lesson's other pages, by who they are for (as the Carpentries Workbench).
+PAGE_DIRS = ("learners", "instructors")
+SETUP_DOC = "learners/setup"  # the setup page's docname: first row of the schedule
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from satlesson.lesson import frontmatter, timing
-from satlesson.lesson.blocks import EPISODES_DIR, KNOWN_DIRECTIVES
+from satlesson.lesson.blocks import EPISODES_DIR, KNOWN_DIRECTIVES, PAGE_DIRS
 from satlesson.lesson.page import Directive, Page, read_page
 
 REQUIRED_BLOCKS = ("questions", "objectives", "keypoints")
@@ -135,14 +135,16 @@ def _markdown_under(folder: Path, root: Path, excludes: Sequence[str]) -> list[P
 
 
 def lesson_pages(root: Path) -> list[Path]:
-    """The default set: the episodes and the top-level pages."""
+    """The default set: the episodes, the learners' and instructors' pages and the top-level
+    pages."""
     excludes = book_excludes(root)
     top = [
         p
         for p in sorted(root.glob("*.md"))
         if p.is_file() and p.name not in NOT_LESSON_PAGES and not _excluded(Path(p.name), excludes)
     ]
-    return top + _markdown_under(root / EPISODES_DIR, root, excludes)
+    folders = [root / name for name in (*PAGE_DIRS, EPISODES_DIR)]
+    return top + [p for folder in folders for p in _markdown_under(folder, root, excludes)]
 
 
 def find_root(start: Path) -> Path:
