@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# pytest's durations lines: "12.34s call     tests/test_site.py::test_pages[x]"
+# pytest's durations lines: "12.34s call     tests/pages/test_site.py::test_pages[x]"
 _LINE = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)(?:::(.*))?$")
 
 
@@ -49,6 +49,13 @@ def report(rows: list[tuple[float, str, str, str]], wall: float, top: int, load:
                      f"{phases['teardown']:8.1f}")
     lines.append(f"{'sum of timed phases':48} {sum(total.values()):8.1f} {total['setup']:8.1f} "
                  f"{total['call']:8.1f} {total['teardown']:8.1f}")
+    # The layers, as the test folders group them (helpers, mirror, lesson, episodes, pages).
+    per_layer: dict[str, float] = defaultdict(float)
+    for path, phases in per_file.items():
+        per_layer[path.rsplit("/", 1)[0]] += sum(phases.values())
+    lines += ["", f"{'layer (test folder)':48} {'total':>8}"]
+    for folder, seconds in sorted(per_layer.items(), key=lambda kv: -kv[1]):
+        lines.append(f"{folder:48} {seconds:8.1f}")
     lines += ["", f"slowest {top} test phases:"]
     for seconds, phase, path, test in sorted(rows, reverse=True)[:top]:
         lines.append(f"  {seconds:7.1f} s {phase:8} {path}::{test}")

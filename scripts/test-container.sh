@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test-container`: build the mirror's image (Containerfile) with Podman, start it, check
-# it through the learner path (tests/container_checks.py: the seed's calls, episode 2's learner
+# it through the learner path (tests/mirror/container_checks.py: the seed's calls, episode 2's learner
 # notebook in the kernel `satlesson kernel install --mirror URL` makes, the same answers as
 # `satlesson mirror serve` on this machine), and stop it.
 #
@@ -139,5 +139,5 @@ say "serving at $base; its health check:"
 
 # The host's mirror to compare with has a state folder of its own (not a running mirror's).
 SATLESSON_CONTAINER_URL=$base SATLESSON_MIRROR_DIR=${SATLESSON_MIRROR_DIR:-$CACHE/host-mirror} \
-  "$PYTHON" -m pytest -p no:cacheprovider -v tests/container_checks.py
+  "$PYTHON" -m pytest -p no:cacheprovider -v tests/mirror/container_checks.py
 say "passed in $SECONDS s (image $((size / 1000000)) MB)"

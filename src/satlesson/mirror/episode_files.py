@@ -3,8 +3,8 @@
 The list is recorded, not written by hand: ``scripts/record_episode_files.py`` runs every
 episode against a mirror and keeps, per episode, the advertised files the mirror's request log
 shows it fetched (``satlesson/data/episode-files.json``: episode -> item id -> asset keys).
-A new episode, or one that reads more, only needs that script run again; ``tests/test_build.py``
-checks the record against a real run of episode 2.
+A new episode, or one that reads more, only needs that script run again;
+``tests/mirror/test_build.py`` checks the record against a real run of episode 2.
 """
 
 from __future__ import annotations

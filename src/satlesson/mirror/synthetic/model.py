@@ -176,7 +176,7 @@ Footprint = tuple[tuple[float, float], ...]  # lon/lat ring; west of it is no-da
 
 # Rhodes: from 35SNA's corner to the far corners of 35SNV (south) and 35SPA (east). Its
 # vegetation bias and SEA_TURBID_COAST are CALIBRATED on the real red band's statistics
-# (tests/test_reference_figures.py): mean 400, std 599, q75 334 against 404, 528, 315.
+# (tests/mirror/test_reference_figures.py): mean 400, std 599, q75 334 against 404, 528, 315.
 S2_REGION = Tile("rhodes", S2_EPSG, S2_ORIGIN, 3497, "rhodes-region-land.geojson", RHODES_TOWNS,
                  -0.1, True, dark_sea_share=0.2)
 HLS_TILE = Tile("18TWL", HLS_EPSG, HLS_ORIGIN, N, "nyc-land.geojson", NYC_TOWNS, 0.6, False)
@@ -341,7 +341,7 @@ def _sea_fields(tile: Tile, land01: NDArray[np.uint8], rng: np.random.Generator
     lesson's episode 06: quartiles 165 and 315, mean 404, with a quarter of its pixels 0 where
     the swath's no-data covers only 12 %) says the tile's sea spans ~0.017-0.032 in red near
     land and that a large share of the open sea is 0: Earth Search removed the +1000 offset
-    and clipped what Sen2Cor put below zero. ``tests/test_reference_figures.py`` checks it.
+    and clipped what Sen2Cor put below zero. ``tests/mirror/test_reference_figures.py`` checks it.
     """
     sea = land01 == 0
     if tile.dark_sea_share == 0:

@@ -88,7 +88,7 @@ class MgrsTile:
     # 35SNA's west side and 35SNV's north-west corner, which are no-data in every scene.
     footprint: tuple[tuple[float, float], ...]
     seconds_after: float  # sensing time after 35SNA's on the same pass
-    # Measured on the land polygon (tests/test_catalog.py): the sea's share of the valid
+    # Measured on the land polygon (tests/mirror/test_catalog.py): the sea's share of the valid
     # pixels, and the no-data share of the tile, percent.
     water_share: float
     nodata_percentage: float

@@ -153,7 +153,7 @@ _ORBITS_PER_REPEAT = 143
 
 # The sun at the footprint's centroid lands a steady 0.1 deg off Earth Search's granule means
 # (averaged over the granule's angle grid); these offsets, the mean residuals over the eleven
-# real items, reproduce each of them to within 0.01 deg (tests/test_catalog.py).
+# real items, reproduce each of them to within 0.01 deg (tests/mirror/test_catalog.py).
 _SUN_AZIMUTH_OFFSET = -0.0993
 _SUN_ELEVATION_OFFSET = -0.0606
 

@@ -1,6 +1,6 @@
 """The mirror's container image, as written (Containerfile, compose.yaml, the release workflow,
 the setup page): its ports are the mirror's, no secret goes into it, and it is published for
-both platforms. ``make test-container`` builds and runs it (tests/container_checks.py)."""
+both platforms. ``make test-container`` builds and runs it (tests/mirror/container_checks.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 
 from satlesson.mirror.client.urls import DEFAULT_PORT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONTAINERFILE = (ROOT / "Containerfile").read_text()
 PORTS = [DEFAULT_PORT, DEFAULT_PORT + 1]  # the mirror's, and its HTTPS proxy's beside it
 

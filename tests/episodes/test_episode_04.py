@@ -17,7 +17,7 @@ from episode_runs import (
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "04-pixel-values.md"
 LABELS = ["ch-stretch", "ch-offset", "ch-reflectance"]
 

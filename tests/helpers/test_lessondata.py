@@ -19,7 +19,7 @@ import pytest
 from satlesson import lessondata
 from satlesson.mirror import episode_files
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "satlesson"
 LESSON_DATA = PACKAGE / "data" / "lesson"
 FILES = ["rhodes-places.csv", "rhodes.geojson"]

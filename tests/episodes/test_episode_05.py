@@ -1,5 +1,5 @@
-"""Episode 7 (band indices: NDVI, NBR, dNBR, the SCL mask) runs on its own from an empty folder
-against the mirror, and its hidden checks catch wrong solutions."""
+"""Episode 5 (vector data) runs on its own from an empty folder against the mirror, and its
+hidden check catches a wrong solution."""
 
 from __future__ import annotations
 
@@ -12,23 +12,20 @@ from episode_runs import (
     assert_caught,
     assert_figures_described,
     assert_gated_challenges,
-    figures,
     run_episode,
     solution_trial,
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "07-band-indices.md"
-LABELS = ["ch-nbr", "ch-scl"]
+ROOT = Path(__file__).resolve().parents[2]
+LESSON_DATA = ROOT / "src" / "satlesson" / "data" / "lesson"
+EPISODE = ROOT / "episodes" / "05-vector-data.md"
+LABELS = ["ch-buffer"]
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).
 MUTATIONS = [
-    # NDVI instead of NBR: red in place of the shortwave infrared.
-    ("ch-nbr", 'after["nir"] - after["swir22"]', 'after["nir"] - after["red"]',
-     "nbr_after: wrong values"),
-    # Forgetting the clouds of high probability.
-    ("ch-scl", "[0, 1, 3, 6, 8, 9, 10, 11]", "[0, 1, 3, 6, 8, 10, 11]", "masked_classes: clouds"),
+    # Discs that reach into the sea are counted as land.
+    ("ch-buffer", "rhodes_utm.intersection(discs.union_all())", "discs", "share:"),
 ]
 
 
@@ -44,26 +41,24 @@ def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
              executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode07"), mirror_base,
+    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode05"), mirror_base,
                       mirror_state_dir, trials())  # fmt: skip
     executed_episodes[EPISODE] = run.nb
     return run
 
 
-def test_runs_first_and_names_the_two_scenes(
-    executed: EpisodeRun,
-) -> None:
+def test_runs_first_with_the_lesson_data(executed: EpisodeRun) -> None:
     nb, workdir = executed.nb, executed.workdir
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
+    for name in ("rhodes.geojson", "rhodes-places.csv"):
+        assert (workdir / "data" / name).read_bytes() == (LESSON_DATA / name).read_bytes()
     out = stdout(nb)
-    assert "before: S2A_35SNA_20230708_0_L2A" in out
-    assert "after:  S2A_35SNA_20230827_0_L2A" in out
+    assert "S2A_35SNA_20230708_0_L2A S2A_35SNA_20230827_0_L2A" in out
+    assert "WGS 84 / UTM zone 35N" in out
 
 
 def test_figures_have_alt_text(executed: EpisodeRun) -> None:
-    assert_figures_described(executed.nb, 2)  # NDVI, dNBR
-    for cell in figures(executed.nb):
-        assert "synthetic" in cell.metadata["mystnb"]["image"]["alt"]
+    assert_figures_described(executed.nb, 2)  # places, buffers
 
 
 @pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)

@@ -21,7 +21,7 @@ from satlesson.search import SearchError, list_collections, search_items
 EARTH_SEARCH = "https://earth-search.aws.element84.com/v1"
 RHODES = (27.95, 36.20)
 SUMMER = "2023-07-01/2023-08-31"
-LAND = (Path(__file__).resolve().parents[1] / "src" / "satlesson" / "data"
+LAND = (Path(__file__).resolve().parents[2] / "src" / "satlesson" / "data"
         / "rhodes-region-land.geojson")
 
 

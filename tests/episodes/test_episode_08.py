@@ -22,7 +22,7 @@ from episode_runs import (
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "08-how-much-burned.md"
 LABELS = ["ch-area", "ch-zones"]
 

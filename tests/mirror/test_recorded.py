@@ -34,7 +34,7 @@ from satlesson.mirror.recorded.tiff import parse
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 RED_BEFORE = ("https://sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs/35/S/NA/"
               "2023/7/S2A_35SNA_20230708_0_L2A/B04.tif")

@@ -24,7 +24,7 @@ from satlesson.mirror import episode_files
 from satlesson.mirror.synthetic import pool, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE_2 = ROOT / "episodes" / "02-open-remote-imagery.md"
 S2 = "S2B_35SNA_20230623_0_L2A"  # items the episodes don't read: nothing is built for them yet
 HLS = "HLS.L30.T18TWL.2021087T153254.v2.0"

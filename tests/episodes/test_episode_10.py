@@ -19,7 +19,7 @@ from episode_runs import (
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "10-data-cubes.md"
 LABELS = ["ch-ndvi-series"]
 

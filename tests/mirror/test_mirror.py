@@ -261,7 +261,7 @@ def test_missing_postgresql_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatc
 
 def test_build_generates_an_items_files_ahead_of_time() -> None:
     # Its own state folder (kept between runs): the session's mirror holds the default one.
-    state = Path(__file__).resolve().parents[1] / ".mirror" / "build-test"
+    state = Path(__file__).resolve().parents[2] / ".mirror" / "build-test"
     hls = "HLS.L30.T18TWL.2021039T153324.v2.0"
     result = subprocess.run(
         [sys.executable, "-m", "satlesson", "mirror", "build", "--item", hls,

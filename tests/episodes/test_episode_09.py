@@ -20,7 +20,7 @@ from episode_runs import (
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "09-dask.md"
 LABELS = ["ch-chunks", "ch-burnt-area"]
 

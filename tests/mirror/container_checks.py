@@ -26,7 +26,7 @@ from satlesson.lesson.learner import write_learner_notebook
 from satlesson.mirror.client.kernel import KERNEL_NAME
 from satlesson.mirror.server.postgres import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE_2 = ROOT / "episodes" / "02-open-remote-imagery.md"
 CELL_TIMEOUT = 900
 

@@ -22,7 +22,7 @@ from episode_runs import (
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).

@@ -6,9 +6,9 @@ job: their real `run:` scripts in bash, with their `if:` conditions, step output
 `needs` evaluated by GitHub's rules (the part of them these workflows use), and fakes standing
 in for what needs the internet or GitHub (`make`, `gh`, `satlesson drift`). What those steps
 do for real has its own tests: the recording and its replay against a running synthetic
-mirror standing in for the internet in tests/test_recorded.py, drift against a proxy that
-changes answers in tests/test_drift.py, and actionlint over every workflow in
-tests/test_publishing.py. Cost: about ten seconds.
+mirror standing in for the internet in tests/mirror/test_recorded.py, drift against a proxy that
+changes answers in tests/lesson/test_drift.py, and actionlint over every workflow in
+tests/lesson/test_publishing.py. Cost: about ten seconds.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import yaml
 
 from satlesson.mirror.server.postgres import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ISSUE_TITLE = "Live services no longer match the lesson"
 RUN_URL = "https://github.com/example/lesson/actions/runs/42"

@@ -319,7 +319,7 @@ def test_make_site_live_uses_no_mirror_and_its_own_cache() -> None:
     that ran `satlesson mirror env`, and must not share `make site`'s output or cache."""
     from pathlib import Path
 
-    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
 
     def recipe(target: str) -> str:
         body = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]

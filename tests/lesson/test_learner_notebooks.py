@@ -20,7 +20,7 @@ from episode_runs import HIDDEN, run_episode
 from satlesson.lesson import learner
 from satlesson.lesson.learner import learner_notebook, write_learner_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EPISODES = sorted((ROOT / "episodes").glob("*.md"))
 FIXTURE = Path(__file__).parent / "lesson_fixtures" / "book" / "episodes"
 SOURCES = EPISODES + sorted(FIXTURE.glob("*.md"))

@@ -1,5 +1,5 @@
-"""Episode 3 (read rasters: header, xarray, CRS, overviews) runs on its own from an empty
-folder against the mirror, and its hidden checks catch wrong solutions."""
+"""Episode 6 (vectors meet rasters: clip to a polygon, match a DEM) runs on its own from an
+empty folder against the mirror, and its hidden checks catch wrong solutions."""
 
 from __future__ import annotations
 
@@ -17,15 +17,17 @@ from episode_runs import (
     stdout,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-EPISODE = ROOT / "episodes" / "03-read-rasters.md"
-LABELS = ["ch-point-pixel", "ch-crs-units"]
+ROOT = Path(__file__).resolve().parents[2]
+LESSON_DATA = ROOT / "src" / "satlesson" / "data" / "lesson"
+EPISODE = ROOT / "episodes" / "06-vectors-meet-rasters.md"
+LABELS = ["ch-before", "ch-elevation"]
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).
 MUTATIONS = [
-    # longitude and latitude where the grid wants metres: a pixel at the tile's edge
-    ("ch-point-pixel", "x=point_x, y=point_y", "x=27.95, y=36.20", "point_dn:"),
-    ("ch-crs-units", "zone = crs.utm_zone", "zone = crs.name", "zone:"),
+    ("ch-before", 'clip_asset(before, "nir"', 'clip_asset(after, "nir"', "nir_before:"),
+    # Longitude and latitude looked up on a grid in metres.
+    ("ch-elevation", "places_utm.geometry.x.values", "places.geometry.x.values",
+     "elevation of"),
 ]
 
 
@@ -41,24 +43,25 @@ def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
              executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode03"), mirror_base,
+    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode06"), mirror_base,
                       mirror_state_dir, trials())  # fmt: skip
     executed_episodes[EPISODE] = run.nb
     return run
 
 
-def test_runs_first_and_recreates_the_saved_search(
-    executed: EpisodeRun,
-) -> None:
+def test_runs_first_with_the_lesson_data(executed: EpisodeRun) -> None:
     nb, workdir = executed.nb, executed.workdir
     assert (workdir / "rhodes_sentinel-2.json").stat().st_size > 0
+    for name in ("rhodes.geojson", "rhodes-places.csv"):
+        assert (workdir / "data" / name).read_bytes() == (LESSON_DATA / name).read_bytes()
     out = stdout(nb)
-    assert "11 scenes, newest first" in out
-    assert "EPSG:32635" in out and "metre 35N" in out
+    assert "S2A_35SNA_20230827_0_L2A EPSG:32635" in out
+    assert "1216 m at 36.2092 N, 27.8636 E" in out  # Attavyros, the island's highest point
 
 
 def test_figures_have_alt_text(executed: EpisodeRun) -> None:
-    assert_figures_described(executed.nb, 1)  # the overview with the default colour scale
+    # clipped true colour, before/after, elevation
+    assert_figures_described(executed.nb, 3)
 
 
 @pytest.mark.parametrize(("label", "old", "new", "message"), MUTATIONS)

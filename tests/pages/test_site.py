@@ -25,7 +25,7 @@ from satlesson.lesson.launch import BRANCH, write_branch
 from satlesson.mirror.client.routing import kernel_env
 from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 SEARCH = "episodes/01-search-for-imagery.html"
 EPISODE = "episodes/02-open-remote-imagery.html"
