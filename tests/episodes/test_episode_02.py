@@ -1,6 +1,6 @@
 """Episode 2 (open remote imagery) runs on its own from an empty folder against the mirror:
-assets, a remote band clipped, NASA's catalog and its protected files; its hidden checks catch
-wrong solutions, and its netrc cell goes on without a login."""
+assets, thumbnails, a remote band clipped, the same with the lesson's helpers; its hidden check
+catches wrong solutions."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from episode_runs import (
     assert_caught,
     assert_gated_challenges,
     figures,
-    replaced,
     run_episode,
     solution_trial,
     stdout,
@@ -27,29 +26,18 @@ EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
 
 # Wrong solutions, each with what its hidden check must say: (label, old, new, message).
 MUTATIONS = [
-    # February only: three of the five HLS items.
-    ("ch-hls", '"2021-02-01/2021-03-30"', '"2021-02-01/2021-02-28"',
-     "Drift: 5 HLS items became 3 (fact 'hls-items')"),
-    # Sorted the wrong way round: the cloudiest usable item first.
-    ("ch-hls", "sorted(hls_items, key=cloud_cover)",
-     "sorted(hls_items, key=cloud_cover, reverse=True)", "usable: not clearest first"),
+    # The 10 m red band again instead of the 20 m shortwave infrared.
+    ("ch-swir-clip", 'clip_asset(reloaded[0], "swir16"', 'clip_asset(reloaded[0], "red"',
+     "swir_subset: expected the 20 m pixels of swir16"),
+    # A box 500 m taller than the red clip's.
+    ("ch-swir-clip", 'bbox=(560900, 3995000, 570900, 4015000))',
+     'bbox=(560900, 3995000, 570900, 4015500))', "swir_subset: expected the box of red_helper"),
 ]
-NETRC_CELL = "```{code-cell} python\nimport netrc\n"
-
-
-def no_netrc(text: str) -> Trial:
-    """No netrc file at all, as on a fresh laptop (the mirror's kernel names its demo one), from
-    the netrc cell to its hidden check; the kernel's NETRC is put back afterwards."""
-    text = replaced(text, NETRC_CELL, "```{code-cell} python\n_netrc = os.environ['NETRC']\n"
-                    "os.environ['NETRC'] = 'none'\n```\n\n" + NETRC_CELL)
-    text = replaced(text, ":::{callout} Reading protected COGs", "```{code-cell} python\n"
-                    "os.environ['NETRC'] = _netrc\n```\n\n:::{callout} Reading protected COGs")
-    return Trial("no netrc", text, until=":::{callout} Reading protected COGs")
 
 
 def trials() -> list[Trial]:
     text = EPISODE.read_text()
-    return [solution_trial(text, *m[:3]) for m in MUTATIONS] + [no_netrc(text)]
+    return [solution_trial(text, *m[:3]) for m in MUTATIONS]
 
 
 # --- static checks: the syntax contract, no pasted outputs ---------------------------------------
@@ -65,7 +53,7 @@ def test_episode_parses_as_a_myst_notebook() -> None:
 
 
 def test_every_challenge_has_a_solution_with_hidden_checks() -> None:
-    assert_gated_challenges(EPISODE, ["ch-hls"])
+    assert_gated_challenges(EPISODE, ["ch-swir-clip"])
 
 
 def test_no_pasted_outputs_or_missing_figures() -> None:
@@ -102,16 +90,10 @@ def test_episode_writes_its_files(executed: EpisodeRun, mirror_base: str) -> Non
 def test_thumbnails_are_images_with_alt_text(executed: EpisodeRun) -> None:
     nb = executed.nb
     image_cells = figures(nb, ("image/jpeg", "image/png"))
-    assert len(image_cells) == 4  # before, after, the clipped band, HLS browse
+    assert len(image_cells) == 3  # before, after, the clipped band
     for cell in image_cells:
         alt = cell.metadata["mystnb"]["image"]["alt"]
         assert len(alt) > 20
-
-
-def test_protected_asset_needs_credentials(executed: EpisodeRun) -> None:
-    out = stdout(executed.nb)
-    assert "401 Unauthorized" in out
-    assert "200 OK" in out
 
 
 def test_outputs_show_the_real_addresses(executed: EpisodeRun, mirror_base: str) -> None:
@@ -130,12 +112,3 @@ def test_hidden_check_catches_a_wrong_solution(
     executed: EpisodeRun, label: str, old: str, new: str, message: str
 ) -> None:
     assert_caught(executed.trials[f"{label}: {old!r} -> {new!r}"], message)
-
-
-def test_netrc_cell_skips_without_an_earthdata_login(executed: EpisodeRun) -> None:
-    """A learner with no Earthdata account runs every cell: the netrc cell says so and goes on."""
-    outcome = executed.trials["no netrc"]
-    assert outcome.error is None, outcome.error
-    out = stdout(outcome.cells)
-    assert "No Earthdata login in a netrc file: skipping the download that needs one." in out
-    assert "200 OK" not in out

@@ -227,7 +227,7 @@ def test_a_changed_catalog_is_named_in_plain_words(changed_catalog: str) -> None
         "scene S2B_35SNA_20230725_0_L2A joined the clear scenes",
         f"the newest clear scene (the 'after' image) was {CLOUDIER}, "
         "now S2B_35SNA_20230822_0_L2A",
-        # Episode 10's data cube has one time step per clear scene.
+        # Episode 11's data cube has one time step per clear scene.
         "11 time steps (solar days) in the data cube of the clear scenes became 12",
     ]
     # A live build's hidden check for the same change fails with the same words.

@@ -1,8 +1,9 @@
-"""Record from live, replay offline: episode 2 recorded through the recorder, then replayed.
+"""Record from live, replay offline: episodes 2 and 12 recorded through the recorder, then
+replayed (Earth Search and its files; NASA's CMR, its browse image and a protected file).
 
 The running synthetic mirror stands in for the internet (``--upstream``). Cost: one recording
-of episode 2 and one replay of it, shared by the module (about 2 minutes on 2 cores, most of it
-the two executions and the replay's new database cluster).
+of the two episodes and one replay of them, shared by the module (about 2 minutes on 2 cores,
+most of it the executions and the replay's new database cluster).
 """
 
 from __future__ import annotations
@@ -35,20 +36,23 @@ from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
+EPISODES = [ROOT / "episodes" / "02-open-remote-imagery.md",
+            ROOT / "episodes" / "12-other-catalogs.md"]
 RED_BEFORE = ("https://sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs/35/S/NA/"
               "2023/7/S2A_35SNA_20230708_0_L2A/B04.tif")
 NIR_BEFORE = RED_BEFORE.replace("B04.tif", "B08.tif")  # advertised, never read by the episode
 
-# Run by `satlesson mirror record` as its COMMAND: execute the episode as tests/test_episode.py
-# does, in the folder given, and write the executed notebook.
+# Run by `satlesson mirror record` as its COMMAND: execute each episode given, in the folder
+# given, and write the executed notebooks into another.
 EXECUTE = """
-import sys, jupytext, nbformat
+import sys, pathlib, jupytext, nbformat
 from nbclient import NotebookClient
-nb = jupytext.read(sys.argv[1], fmt="myst")
-NotebookClient(nb, timeout=900, kernel_name="python3",
-               resources={"metadata": {"path": sys.argv[2]}}).execute()
-nbformat.write(nb, sys.argv[3])
+workdir, out = sys.argv[1], pathlib.Path(sys.argv[2])
+for episode in sys.argv[3:]:
+    nb = jupytext.read(episode, fmt="myst")
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": workdir}}).execute()
+    nbformat.write(nb, out / (pathlib.Path(episode).stem + ".ipynb"))
 """
 
 
@@ -62,23 +66,23 @@ def _texts(nb: nbformat.NotebookNode) -> list[str]:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory, mirror_base: str,
              mirror_state_dir: Path) -> tuple[Path, list[str]]:
-    """The snapshot recorded from episode 2, and the episode's text outputs while recording."""
+    """The snapshot recorded from the episodes, and their text outputs while recording."""
     tmp = tmp_path_factory.mktemp("record")
-    workdir, out = tmp / "work", tmp / "snapshot"
+    workdir, out, executed = tmp / "work", tmp / "snapshot", tmp / "executed"
     workdir.mkdir()
-    executed = tmp / "executed.ipynb"
+    executed.mkdir()
     env = {**os.environ, "NETRC": str(mirror_state_dir / "netrc")}
     result = subprocess.run(
         [sys.executable, "-m", "satlesson", "mirror", "record", "--out", str(out),
-         "--upstream", mirror_base, "--", sys.executable, "-c", EXECUTE, str(EPISODE),
-         str(workdir), str(executed)],
+         "--upstream", mirror_base, "--", sys.executable, "-c", EXECUTE, str(workdir),
+         str(executed), *map(str, EPISODES)],
         env=env, capture_output=True, text=True, timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Recorded snapshot" in result.stdout
-    nb = nbformat.read(executed, as_version=4)
+    texts = [text for episode in EPISODES
+             for text in _texts(nbformat.read(executed / f"{episode.stem}.ipynb", as_version=4))]
     # The command saw the real addresses, as online, though everything went through the recorder.
-    texts = _texts(nb)
     assert "https://sentinel-cogs.s3.us-west-2.amazonaws.com/" in "".join(texts)
     assert "127.0.0.1" not in "".join(texts)
     return out, texts
@@ -102,11 +106,13 @@ def test_replay_gives_the_episode_the_same_outputs(
     tmp_path: Path, recorded: tuple[Path, list[str]], replay: tuple[str, Path]
 ) -> None:
     base, state = replay
-    nb = jupytext.reads(EPISODE.read_text(), fmt="myst")
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute(
-        env={**os.environ, **kernel_env(base, state)})
-    replayed = _texts(nb)
+    replayed = []
+    for episode in EPISODES:
+        nb = jupytext.reads(episode.read_text(), fmt="myst")
+        NotebookClient(nb, timeout=900, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute(
+            env={**os.environ, **kernel_env(base, state)})
+        replayed += _texts(nb)
     assert len(replayed) > 20
     assert replayed == recorded[1]
 

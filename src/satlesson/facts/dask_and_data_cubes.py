@@ -1,5 +1,5 @@
-"""Facts of episodes 9 and 10, "Scale out with Dask" and "A data cube of the summer": the COG
-tiles the first one's chunks follow and the time steps of the second one's data cube.
+"""Facts of episodes 9 and 11, "Scale out with Dask" and "A data cube of the summer": the COG
+blocks the first one's chunks follow and the time steps of the second one's data cube.
 
 The scenes themselves (the clear scenes of July-August 2023, before and after) are facts of
 episodes 1 and 2, which both episodes check too.
