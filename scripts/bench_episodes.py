@@ -8,7 +8,8 @@ before its first tile) and the compressed bytes of the tiles it read whole, at w
 resolution level they were read (GDAL fetches in 16 KiB-aligned chunks, so a range may graze a
 neighbouring tile; only tiles whose every byte arrived count as read). Folder listings and
 repeated reads count as overhead.
-Usage: python scripts/bench_episodes.py [--cold]   (--cold: start from an empty state folder)
+Usage: python scripts/bench_episodes.py [--cold] [EPISODE.md ...]
+(--cold: start from an empty state folder; without episodes: all of them)
 """
 
 from __future__ import annotations
@@ -101,13 +102,14 @@ def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cold", action="store_true", help="start from an empty state folder")
+    parser.add_argument("episodes", nargs="*", type=Path, help="these episodes only")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(dir=".") as empty:
         state = Path(empty).resolve() if args.cold else service.default_state_dir()
         with service.running(free_port(), state) as base:
             log = state / "requests.log"
-            for episode in episodes():
+            for episode in [p.resolve() for p in args.episodes] or episodes():
                 start = log.stat().st_size
                 seconds = run(episode, base, state)
                 with log.open() as f:
