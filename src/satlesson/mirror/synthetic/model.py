@@ -6,7 +6,8 @@ A region is the area one sensor's tiles cover: for Sentinel-2 over Rhodes, the M
 the whole region, and a tile's files are read from its window of it (``Window``), so where
 two tiles overlap they show the same ground, the same clouds and the same pixels.
 
-1. Scene-independent fields (cached per process): land from the GSHHG polygon
+1. Scene-independent fields (cached per process, and in a file for the other processes
+   rendering into the same folder, ``keep_fields_in``): land from the GSHHG polygon
    in ``satlesson/data``, vegetation / farmland / bare / urban fractions and the kind of
    vegetation (scrub, maquis, forest), the 2023 burn scar from its outline in
    ``satlesson/data`` with its severity and the order in which it burnt, coastal and dark sea.
@@ -21,23 +22,30 @@ two tiles overlap they show the same ground, the same clouds and the same pixels
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import functools
+import hashlib
 import json
 import math
 import zlib
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
 import rasterio.features
+import scipy
 import scipy.fft
 from numpy.typing import NDArray
 from rasterio.transform import Affine
 from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
+from satlesson.atomic import atomic_output
 from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
@@ -45,6 +53,7 @@ from satlesson.mirror.synthetic.scenes import (
     MGRS_TILES,
     S2_EPSG,
     S2_ORIGIN,
+    SNAPSHOT_VERSION,
     HLSScene,
     S2Scene,
     s2_footprint,
@@ -268,8 +277,56 @@ class Base:
     dark_sea: NDArray[np.bool_]  # open sea that the atmospheric correction drives below zero
 
 
+# Where the base fields are kept across processes (``keep_fields_in``); None: not kept.
+_fields_folder: Path | None = None
+
+
+def keep_fields_in(folder: Path | None) -> None:
+    """Keep the base fields in ``folder`` from now on: the region's take ~16 s to compute and
+    every process that renders needs them (each pool worker, each mirror)."""
+    global _fields_folder
+    _fields_folder = folder
+
+
+def _fields_key(tile: Tile) -> str:
+    """A hash of all the base fields are made of: the snapshot version, this module's code,
+    the tile, its data files and the libraries that compute them (so a stale file is never
+    read: any change makes a new name)."""
+    h = hashlib.sha256()
+    for text in (SNAPSHOT_VERSION, repr(tile), np.__version__, scipy.__version__,
+                 rasterio.__version__, rasterio.__gdal_version__):  # fmt: skip
+        h.update(text.encode() + b"\0")
+    h.update(Path(__file__).read_bytes())
+    for name in (tile.land_file, SCAR_FILE):
+        h.update((DATA / name).read_bytes())
+    return h.hexdigest()[:20]
+
+
 @functools.cache
 def base_fields(tile: Tile) -> Base:
+    return stored_base_fields(tile)
+
+
+def stored_base_fields(tile: Tile) -> Base:
+    """The tile's base fields, read from the folder ``keep_fields_in`` set if it has them,
+    else computed (and saved there)."""
+    if _fields_folder is None:
+        return _compute_base_fields(tile)
+    path = _fields_folder / f"{tile.name}-{_fields_key(tile)}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One process computes them; the others wait on the lock, then read its file.
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        if not path.exists():
+            base = _compute_base_fields(tile)
+            with atomic_output(path, ".npz", durable=False) as tmp:
+                np.savez(tmp, **{f.name: getattr(base, f.name) for f in dataclasses.fields(Base)})
+            return base
+    with np.load(path) as saved:
+        return Base(**{name: saved[name] for name in saved.files})
+
+
+def _compute_base_fields(tile: Tile) -> Base:
     x0, y1 = tile.origin
     n = tile.n
     doc = json.loads((DATA / tile.land_file).read_text())
