@@ -363,13 +363,13 @@ def _compute_base_fields(tile: Tile) -> Base:
             transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8",
         ).astype(bool)  # fmt: skip
         # A fire's edge is ragged: the outline, moved in and out by a few hundred metres.
-        signed = (ndimage.distance_transform_edt(outline)
+        signed = (_inside_distance(outline)
                   - ndimage.distance_transform_edt(~outline)) * CELL  # fmt: skip
         ragged = 450 * smooth_noise(rng, (n, n), 4) + 200 * smooth_noise(rng, (n, n), 1.5)
         scar = (signed + ragged > 0) & (land01 == 1)
         # Pine forest and maquis burnt: the centre of the island was well wooded before the
         # fire, more so than the lowlands, but with no edge that foretells the scar.
-        wooded = ndimage.gaussian_filter(outline.astype(np.float32), 25)
+        wooded = _blurred(outline, 25)
         wooded = np.clip(1.6 * wooded + 0.25 * smooth_noise(rng, (n, n), 6), 0, 1)
         veg = veg + (0.95 - veg) * np.clip(wooded, 0, None) * (veg < 0.95)
         dense = dense + (0.9 - dense) * wooded * (dense < 0.9)
@@ -377,7 +377,7 @@ def _compute_base_fields(tile: Tile) -> Base:
         spread = spread / 1000 + 2.5 * smooth_noise(rng, (n, n), 8)
         scar_order[scar] = _ranks(spread[scar])
         # Severity: low along the perimeter, patchy inside, then mapped to the graded shares.
-        inland = np.minimum(ndimage.distance_transform_edt(scar) * CELL / 1500, 1)
+        inland = np.minimum(_inside_distance(scar) * CELL / 1500, 1)
         score = 0.6 * inland + 0.4 * smooth_noise(rng, (n, n), 4)
         u, d = zip(*SEVERITY_QUANTILES, strict=True)
         severity[scar] = np.interp(_ranks(score[scar]), u, d)
@@ -391,6 +391,35 @@ def _compute_base_fields(tile: Tile) -> Base:
     turbid, dark_sea = _sea_fields(tile, land01, rng)
     return Base(land, land01, veg, bare, urban, dense, crop, scar_order, severity, turbid,
                 dark_sea)
+
+
+# The scar is a small part of the region: its fields are computed on its box (~3 s less), with
+# the same values as on the whole region (tests/mirror/test_island.py checks them).
+def _box(mask: NDArray[np.bool_], margin: int) -> tuple[slice, slice]:
+    """The bounding box of ``mask``'s cells, ``margin`` cells wider (within the array)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (slice(max(rows[0] - margin, 0), rows[-1] + margin + 1),
+            slice(max(cols[0] - margin, 0), cols[-1] + margin + 1))  # fmt: skip
+
+
+def _inside_distance(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """``distance_transform_edt(mask)``: no cell outside the mask is nearer than its box's
+    border, which lies outside it."""
+    out = np.zeros(mask.shape)
+    if mask.any():
+        box = _box(mask, 1)
+        out[box] = ndimage.distance_transform_edt(mask[box])
+    return out
+
+
+def _blurred(mask: NDArray[np.bool_], sigma: float) -> F32:
+    """``gaussian_filter(mask as float32, sigma)``: beyond the kernel's reach (4 sigma) of
+    the mask it sums zeros, and the box's reflecting edges reflect only zeros."""
+    out = np.zeros(mask.shape, np.float32)
+    if mask.any():
+        box = _box(mask, int(4 * sigma + 0.5) + 1)
+        out[box] = ndimage.gaussian_filter(mask[box].astype(np.float32), sigma)
+    return out
 
 
 def _sea_fields(tile: Tile, land01: NDArray[np.uint8], rng: np.random.Generator
