@@ -141,6 +141,7 @@ def test_same_bytes_every_build(specs: dict[tuple[str, str], Spec], tmp_path: Pa
 def test_base_fields_read_back_from_their_file(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(model, "_fields_folder", tmp_path)
+    (tmp_path / "18TWL-0123.npz").write_bytes(b"stale")  # made by other code: removed
     tile = dataclasses.replace(model.HLS_TILE, kept=True)  # a small region, fast to compute
     made = model.stored_base_fields(tile)  # computed, and saved
     assert len(list(tmp_path.glob("18TWL-*.npz"))) == 1

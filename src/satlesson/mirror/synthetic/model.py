@@ -281,6 +281,7 @@ class Base:
 
 # Where the base fields are kept across processes (``keep_fields_in``); None: not kept.
 _fields_folder: Path | None = None
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()  # as imported, not as edited since
 
 
 def keep_fields_in(folder: Path | None) -> None:
@@ -299,7 +300,7 @@ def _fields_key(tile: Tile) -> str:
     for text in (SNAPSHOT_VERSION, repr(tile), np.__version__, scipy.__version__,
                  rasterio.__version__, rasterio.__gdal_version__):  # fmt: skip
         h.update(text.encode() + b"\0")
-    h.update(Path(__file__).read_bytes())
+    h.update(_CODE)
     for name in (tile.land_file, SCAR_FILE):
         h.update((DATA / name).read_bytes())
     return h.hexdigest()[:20]
@@ -324,6 +325,9 @@ def stored_base_fields(tile: Tile) -> Base:
             base = _compute_base_fields(tile)
             with atomic_output(path, ".npz", durable=False) as tmp:
                 np.savez(tmp, **{f.name: getattr(base, f.name) for f in dataclasses.fields(Base)})
+            for stale in path.parent.glob(f"{tile.name}-*.npz"):  # 465 MB each, never read
+                if stale != path:
+                    stale.unlink(missing_ok=True)
             return base
     with np.load(path) as saved:
         return Base(**{name: saved[name] for name in saved.files})
