@@ -26,7 +26,7 @@ def mirror_state_dir() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def base_fields_kept(mirror_state_dir: Path) -> None:
     """Renders in this process read the model's base fields from the session's state folder,
-    as the build's workers and the mirror do, instead of computing them once more (~16 s)."""
+    as the build's workers and the mirror do, instead of computing them once more (~13 s)."""
     from satlesson.mirror.synthetic import render
 
     render.keep_fields(mirror_state_dir / "assets")

@@ -284,12 +284,14 @@ _fields_folder: Path | None = None
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()  # as imported, not as edited since
 
 
-def keep_fields_in(folder: Path | None) -> None:
-    """Keep the base fields of the ``kept`` tiles in ``folder`` from now on: the Sentinel-2
-    region's take ~16 s to compute and every process that renders needs them (each pool
-    worker, each mirror)."""
+def keep_fields_in(folder: Path | None, replace: bool = True) -> None:
+    """Keep the base fields of the ``kept`` tiles in ``folder`` from now on (``replace``
+    false: unless they are kept in one already, which serves as well: a file's name says what
+    it holds). The Sentinel-2 region's take ~13 s to compute and every process that renders
+    needs them (each pool worker, each mirror, the test session)."""
     global _fields_folder
-    _fields_folder = folder
+    if replace or _fields_folder is None:
+        _fields_folder = folder
 
 
 def _fields_key(tile: Tile) -> str:

@@ -69,7 +69,7 @@ def _compute_fields(cache_dir: Path) -> None:
 def fields_ahead(cache_dir: Path, specs: Sequence[FileSpec]) -> Iterator[None]:
     """Compute the Sentinel-2 region's base fields into ``cache_dir`` in a process of their
     own while the caller does other work (the build starts its database), so that the
-    workers of :func:`render_all` read them instead of each computing them (~16 s)."""
+    workers of :func:`render_all` read them instead of each computing them (~13 s)."""
     if not any(s.kind.startswith(("s2-", "c1-")) and not render.cache_path(s, cache_dir).exists()
                for s in specs):  # fmt: skip
         yield

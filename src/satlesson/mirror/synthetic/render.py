@@ -166,8 +166,9 @@ def cache_path(spec: FileSpec, cache_dir: Path) -> Path:
 
 def keep_fields(cache_dir: Path) -> None:
     """Keep the model's base fields beside the files, so that they are computed once for
-    every process that renders into ``cache_dir``."""
-    model.keep_fields_in(Path(cache_dir) / "fields")
+    every process that renders into ``cache_dir``; a process that keeps them elsewhere already
+    (the test session, in its state folder) goes on reading them there."""
+    model.keep_fields_in(Path(cache_dir) / "fields", replace=False)
 
 
 def ensure(spec: FileSpec, cache_dir: Path) -> Path:
