@@ -294,6 +294,11 @@ def keep_fields_in(folder: Path | None, replace: bool = True) -> None:
         _fields_folder = folder
 
 
+def fields_folder() -> Path | None:
+    """Where this process keeps the base fields (None: nowhere)."""
+    return _fields_folder
+
+
 def _fields_key(tile: Tile) -> str:
     """A hash of all the base fields are made of: the snapshot version, this module's code,
     the tile, its data files and the libraries that compute them (so a stale file is never

@@ -36,9 +36,10 @@ def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
 
-def _init_worker(stop: multiprocessing.synchronize.Event) -> None:
+def _init_worker(stop: multiprocessing.synchronize.Event, fields: Path | None) -> None:
     global _stop
     _stop = stop
+    model.keep_fields_in(fields)  # the parent's base fields, if it keeps them somewhere
     signal.signal(signal.SIGINT, _interrupt)
 
 
@@ -118,7 +119,8 @@ def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = No
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     pool = ProcessPoolExecutor(min(jobs or default_jobs(), len(todo)), mp_context=context,
-                               initializer=_init_worker, initargs=(stop,))  # fmt: skip
+                               initializer=_init_worker,
+                               initargs=(stop, model.fields_folder()))  # fmt: skip
     futures: list[Future[bool]] = []
     on_interrupt = signal.getsignal(signal.SIGINT)
     try:
