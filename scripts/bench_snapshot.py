@@ -8,7 +8,9 @@ catalog loading included) and prints its wall time and the CPU time of it and it
 on a shared machine the wall time also says how much CPU others took. Next to them: the
 sequential build before the worker pool, measured for the episode files (``--jobs 1``: the
 same renders one after another, as the old loop did them) or, for every file, estimated from
-per-kind render times measured with scripts/bench_assets.py before the change.
+per-kind render times measured with scripts/bench_assets.py before the change. Last, what
+each rendering process spends on the Sentinel-2 region's base fields: computed (every process
+did so before they were kept in the state folder) and read from the state folder's file.
 """
 
 from __future__ import annotations
@@ -61,6 +63,23 @@ def estimate_before(specs: list[dict]) -> tuple[float, int]:
     return sum(n * BEFORE_PER_FILE_S[k] for k, n in known.items()), sum(known.values())
 
 
+# A fresh process's time for the region's base fields, kept in sys.argv[1] ('' : computed).
+FIELDS_CODE = """import sys, time
+from pathlib import Path
+from satlesson.mirror.synthetic import model
+model.keep_fields_in(Path(sys.argv[1]) if sys.argv[1] else None)
+started = time.perf_counter()
+model.base_fields(model.S2_REGION)
+print(time.perf_counter() - started)
+"""
+
+
+def fields_seconds(folder: str) -> float:
+    result = subprocess.run([sys.executable, "-c", FIELDS_CODE, folder], capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    return float(result.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-all", action="store_true", help="skip the every-file build")
@@ -81,6 +100,13 @@ def main() -> None:
     print(f"{'satlesson mirror build, from an empty state':<52} {'wall s':>8} {'CPU s':>8}")
     for name, wall, cpu in rows:
         print(f"{name:<52} {wall:>8.0f} {'-' if cpu is None else f'{cpu:.0f}':>8}")
+    with tempfile.TemporaryDirectory(prefix="satlesson-bench-") as folder:
+        computed = fields_seconds("")
+        fields_seconds(folder)  # computes them, and saves them
+        read = fields_seconds(folder)
+    print(f"{'region base fields, per rendering process':<52} {'wall s':>8}")
+    print(f"{'computed (every process, before)':<52} {computed:>8.1f}")
+    print(f"{'read from the state folder':<52} {read:>8.1f}")
 
 
 if __name__ == "__main__":

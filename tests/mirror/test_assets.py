@@ -6,6 +6,7 @@ are rendered here, except the single full-resolution test marked slow.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ from PIL import Image
 from rasterio.warp import transform as warp_transform
 from rio_cogeo import cog_validate
 
-from satlesson.mirror.synthetic import earth_search, render
+from satlesson.mirror.synthetic import earth_search, model, render
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.filespec import FileSpec
@@ -135,6 +136,26 @@ def test_same_bytes_every_build(specs: dict[tuple[str, str], Spec], tmp_path: Pa
     subprocess.run([sys.executable, "-c", code, str(there)], check=True,
                    env={**os.environ, "PYTHONHASHSEED": "4321"})
     assert there.read_bytes() == (tmp_path / "a-coastal").read_bytes()
+
+
+def test_base_fields_read_back_from_their_file(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "_fields_folder", tmp_path)
+    (tmp_path / "18TWL-0123.npz").write_bytes(b"stale")  # made by other code: removed
+    tile = dataclasses.replace(model.HLS_TILE, kept=True)  # a small region, fast to compute
+    made = model.stored_base_fields(tile)  # computed, and saved
+    assert len(list(tmp_path.glob("18TWL-*.npz"))) == 1
+    read = model.stored_base_fields(tile)  # read from the file
+    fresh = model._compute_base_fields(model.HLS_TILE)
+    for field in dataclasses.fields(model.Base):
+        want = getattr(fresh, field.name)
+        for got in (getattr(made, field.name), getattr(read, field.name)):
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), field.name
+    assert list(tmp_path.glob(".*.npz")) == []  # no temp file left
+    # What they are made of names the file, so a stale one is never read.
+    assert model._fields_key(dataclasses.replace(tile, veg_bias=0.5)) != model._fields_key(tile)
+    assert model.stored_base_fields(model.HLS_TILE) is not None
+    assert len(list(tmp_path.glob("18TWL-*.npz"))) == 1  # a tile not kept is computed only
 
 
 def test_jp2_twin_is_jpeg2000(rendered: Callable[[str, str], Path],

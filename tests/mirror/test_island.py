@@ -94,3 +94,15 @@ def test_sea_shares_of_the_tiles_follow_the_land_polygon() -> None:
         sea = 1 - w.of(b.land01)[valid].mean()
         assert sea == pytest.approx(tile.water_share, abs=0.002), tile.name
         assert 100 * (1 - valid.mean()) == pytest.approx(tile.nodata_percentage, abs=0.02)
+
+
+@pytest.mark.parametrize("where", [(slice(180, 260), slice(200, 330)),  # inside
+                                   (slice(0, 90), slice(340, 400))])  # on the edges
+def test_scar_fields_on_its_box_equal_the_whole_regions(where: tuple[slice, slice]) -> None:
+    rng = np.random.default_rng(5)
+    mask = np.zeros((400, 400), bool)
+    mask[where] = rng.random(mask[where].shape) < 0.9  # ragged, with holes
+    assert model._inside_distance(mask).tobytes() == \
+        model.ndimage.distance_transform_edt(mask).tobytes()
+    assert model._blurred(mask, 25).tobytes() == \
+        model.ndimage.gaussian_filter(mask.astype(np.float32), 25).tobytes()

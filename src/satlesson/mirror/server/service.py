@@ -176,7 +176,8 @@ def build(state_dir: Path | None = None, item_ids: Sequence[str] = (), everythin
         specs, what = episode_files.specs(advertised), "the files the episodes read"
     state_dir.mkdir(parents=True, exist_ok=True)
     try:
-        prepare(state_dir, open_snapshot()).stop()
+        with pool.fields_ahead(state_dir / "assets", specs):
+            prepare(state_dir, open_snapshot()).stop()
         _log(f"rendering {what} into {state_dir / 'assets'}")
         made = pool.render_all(specs, state_dir / "assets", jobs)
     except KeyboardInterrupt:

@@ -6,7 +6,8 @@ A region is the area one sensor's tiles cover: for Sentinel-2 over Rhodes, the M
 the whole region, and a tile's files are read from its window of it (``Window``), so where
 two tiles overlap they show the same ground, the same clouds and the same pixels.
 
-1. Scene-independent fields (cached per process): land from the GSHHG polygon
+1. Scene-independent fields (cached per process, and in a file for the other processes
+   rendering into the same folder, ``keep_fields_in``): land from the GSHHG polygon
    in ``satlesson/data``, vegetation / farmland / bare / urban fractions and the kind of
    vegetation (scrub, maquis, forest), the 2023 burn scar from its outline in
    ``satlesson/data`` with its severity and the order in which it burnt, coastal and dark sea.
@@ -21,23 +22,30 @@ two tiles overlap they show the same ground, the same clouds and the same pixels
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import functools
+import hashlib
 import json
 import math
 import zlib
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
 import rasterio.features
+import scipy
 import scipy.fft
 from numpy.typing import NDArray
 from rasterio.transform import Affine
 from rasterio.warp import transform as warp_transform
 from scipy import ndimage
 
+from satlesson.atomic import atomic_output
 from satlesson.mirror.synthetic.archive import s2_scene
 from satlesson.mirror.synthetic.scenes import (
     HLS_EPSG,
@@ -45,6 +53,7 @@ from satlesson.mirror.synthetic.scenes import (
     MGRS_TILES,
     S2_EPSG,
     S2_ORIGIN,
+    SNAPSHOT_VERSION,
     HLSScene,
     S2Scene,
     s2_footprint,
@@ -170,6 +179,7 @@ class Tile:
     has_scar: bool  # the tile holds the 2023 burn scar
     dark_sea_share: float = 0.0  # share of the sea that reads below zero (see _sea_fields)
     calibration: tuple[int, int] = (0, 0)  # the window the sea is calibrated on (row, col)
+    kept: bool = False  # its base fields are kept in a file (``keep_fields_in``): worth it
 
 
 Footprint = tuple[tuple[float, float], ...]  # lon/lat ring; west of it is no-data
@@ -178,7 +188,8 @@ Footprint = tuple[tuple[float, float], ...]  # lon/lat ring; west of it is no-da
 # vegetation bias and SEA_TURBID_COAST are CALIBRATED on the real red band's statistics
 # (tests/mirror/test_reference_figures.py): mean 400, std 599, q75 334 against 404, 528, 315.
 S2_REGION = Tile("rhodes", S2_EPSG, S2_ORIGIN, 3497, "rhodes-region-land.geojson", RHODES_TOWNS,
-                 -0.1, True, dark_sea_share=0.2)
+                 -0.1, True, dark_sea_share=0.2, kept=True)
+# Its base fields take 0.7 s, faster than reading their 127 MB back.
 HLS_TILE = Tile("18TWL", HLS_EPSG, HLS_ORIGIN, N, "nyc-land.geojson", NYC_TOWNS, 0.6, False)
 
 
@@ -268,8 +279,68 @@ class Base:
     dark_sea: NDArray[np.bool_]  # open sea that the atmospheric correction drives below zero
 
 
+# Where the base fields are kept across processes (``keep_fields_in``); None: not kept.
+_fields_folder: Path | None = None
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()  # as imported, not as edited since
+
+
+def keep_fields_in(folder: Path | None, replace: bool = True) -> None:
+    """Keep the base fields of the ``kept`` tiles in ``folder`` from now on (``replace``
+    false: unless they are kept in one already, which serves as well: a file's name says what
+    it holds). The Sentinel-2 region's take ~13 s to compute and every process that renders
+    needs them (each pool worker, each mirror, the test session)."""
+    global _fields_folder
+    if replace or _fields_folder is None:
+        _fields_folder = folder
+
+
+def fields_folder() -> Path | None:
+    """Where this process keeps the base fields (None: nowhere)."""
+    return _fields_folder
+
+
+def _fields_key(tile: Tile) -> str:
+    """A hash of all the base fields are made of: the snapshot version, this module's code,
+    the tile, its data files and the libraries that compute them (so a stale file is never
+    read: any change makes a new name)."""
+    h = hashlib.sha256()
+    for text in (SNAPSHOT_VERSION, repr(tile), np.__version__, scipy.__version__,
+                 rasterio.__version__, rasterio.__gdal_version__):  # fmt: skip
+        h.update(text.encode() + b"\0")
+    h.update(_CODE)
+    for name in (tile.land_file, SCAR_FILE):
+        h.update((DATA / name).read_bytes())
+    return h.hexdigest()[:20]
+
+
 @functools.cache
 def base_fields(tile: Tile) -> Base:
+    return stored_base_fields(tile)
+
+
+def stored_base_fields(tile: Tile) -> Base:
+    """The tile's base fields, read from the folder ``keep_fields_in`` set if it has them,
+    else computed (and saved there)."""
+    if _fields_folder is None or not tile.kept:
+        return _compute_base_fields(tile)
+    path = _fields_folder / f"{tile.name}-{_fields_key(tile)}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One process computes them; the others wait on the lock, then read its file.
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        if not path.exists():
+            base = _compute_base_fields(tile)
+            with atomic_output(path, ".npz", durable=False) as tmp:
+                np.savez(tmp, **{f.name: getattr(base, f.name) for f in dataclasses.fields(Base)})
+            for stale in path.parent.glob(f"{tile.name}-*.npz"):  # 465 MB each, never read
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+            return base
+    with np.load(path) as saved:
+        return Base(**{name: saved[name] for name in saved.files})
+
+
+def _compute_base_fields(tile: Tile) -> Base:
     x0, y1 = tile.origin
     n = tile.n
     doc = json.loads((DATA / tile.land_file).read_text())
@@ -303,13 +374,13 @@ def base_fields(tile: Tile) -> Base:
             transform=Affine(CELL, 0, x0, 0, -CELL, y1), dtype="uint8",
         ).astype(bool)  # fmt: skip
         # A fire's edge is ragged: the outline, moved in and out by a few hundred metres.
-        signed = (ndimage.distance_transform_edt(outline)
+        signed = (_inside_distance(outline)
                   - ndimage.distance_transform_edt(~outline)) * CELL  # fmt: skip
         ragged = 450 * smooth_noise(rng, (n, n), 4) + 200 * smooth_noise(rng, (n, n), 1.5)
         scar = (signed + ragged > 0) & (land01 == 1)
         # Pine forest and maquis burnt: the centre of the island was well wooded before the
         # fire, more so than the lowlands, but with no edge that foretells the scar.
-        wooded = ndimage.gaussian_filter(outline.astype(np.float32), 25)
+        wooded = _blurred(outline, 25)
         wooded = np.clip(1.6 * wooded + 0.25 * smooth_noise(rng, (n, n), 6), 0, 1)
         veg = veg + (0.95 - veg) * np.clip(wooded, 0, None) * (veg < 0.95)
         dense = dense + (0.9 - dense) * wooded * (dense < 0.9)
@@ -317,7 +388,7 @@ def base_fields(tile: Tile) -> Base:
         spread = spread / 1000 + 2.5 * smooth_noise(rng, (n, n), 8)
         scar_order[scar] = _ranks(spread[scar])
         # Severity: low along the perimeter, patchy inside, then mapped to the graded shares.
-        inland = np.minimum(ndimage.distance_transform_edt(scar) * CELL / 1500, 1)
+        inland = np.minimum(_inside_distance(scar) * CELL / 1500, 1)
         score = 0.6 * inland + 0.4 * smooth_noise(rng, (n, n), 4)
         u, d = zip(*SEVERITY_QUANTILES, strict=True)
         severity[scar] = np.interp(_ranks(score[scar]), u, d)
@@ -331,6 +402,35 @@ def base_fields(tile: Tile) -> Base:
     turbid, dark_sea = _sea_fields(tile, land01, rng)
     return Base(land, land01, veg, bare, urban, dense, crop, scar_order, severity, turbid,
                 dark_sea)
+
+
+# The scar is a small part of the region: its fields are computed on its box (~3 s less), with
+# the same values as on the whole region (tests/mirror/test_island.py checks them).
+def _box(mask: NDArray[np.bool_], margin: int) -> tuple[slice, slice]:
+    """The bounding box of ``mask``'s cells, ``margin`` cells wider (within the array)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (slice(max(rows[0] - margin, 0), rows[-1] + margin + 1),
+            slice(max(cols[0] - margin, 0), cols[-1] + margin + 1))  # fmt: skip
+
+
+def _inside_distance(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """``distance_transform_edt(mask)``: no cell outside the mask is nearer than its box's
+    border, which lies outside it."""
+    out = np.zeros(mask.shape)
+    if mask.any():
+        box = _box(mask, 1)
+        out[box] = ndimage.distance_transform_edt(mask[box])
+    return out
+
+
+def _blurred(mask: NDArray[np.bool_], sigma: float) -> F32:
+    """``gaussian_filter(mask as float32, sigma)``: beyond the kernel's reach (4 sigma) of
+    the mask it sums zeros, and the box's reflecting edges reflect only zeros."""
+    out = np.zeros(mask.shape, np.float32)
+    if mask.any():
+        box = _box(mask, int(4 * sigma + 0.5) + 1)
+        out[box] = ndimage.gaussian_filter(mask[box].astype(np.float32), sigma)
+    return out
 
 
 def _sea_fields(tile: Tile, land01: NDArray[np.uint8], rng: np.random.Generator

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from satlesson.atomic import atomic_output
-from satlesson.mirror.synthetic import dem, truth
+from satlesson.mirror.synthetic import dem, model, truth
 from satlesson.mirror.synthetic.advertised import advertised_files
 from satlesson.mirror.synthetic.filespec import FileSpec, Kind
 from satlesson.mirror.synthetic.model import HLS_REFLECTIVE, HLS_THERMAL
@@ -164,6 +164,13 @@ def cache_path(spec: FileSpec, cache_dir: Path) -> Path:
     return Path(cache_dir) / SNAPSHOT_VERSION / spec.item_id / name
 
 
+def keep_fields(cache_dir: Path) -> None:
+    """Keep the model's base fields beside the files, so that they are computed once for
+    every process that renders into ``cache_dir``; a process that keeps them elsewhere already
+    (the test session, in its state folder) goes on reading them there."""
+    model.keep_fields_in(Path(cache_dir) / "fields", replace=False)
+
+
 def ensure(spec: FileSpec, cache_dir: Path) -> Path:
     """The cached file for ``spec``, rendered on first use.
 
@@ -175,6 +182,7 @@ def ensure(spec: FileSpec, cache_dir: Path) -> Path:
     dest = cache_path(spec, cache_dir)
     if dest.exists():
         return dest
+    keep_fields(cache_dir)
     cog = ensure(cog_twin(spec), cache_dir) if spec.kind == "s2-jp2" else None
     dest.parent.mkdir(parents=True, exist_ok=True)
     lock = dest.with_name(f".{dest.name}.lock")
