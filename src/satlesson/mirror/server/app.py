@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import orjson
 
 # stac-fastapi builds default Settings at import, which warns about default titles; ours are set.
 logging.getLogger("stac_fastapi.types.config").setLevel(logging.ERROR)
@@ -63,12 +64,34 @@ def write_netrc(state_dir: Path) -> Path:
     return path
 
 
+def _geojson(answer: Any) -> Any:
+    """The document as the route's GeoJSON response would send it, made by orjson: handed a
+    dict, FastAPI walks it with ``jsonable_encoder`` first, which took more than half the time
+    of a large search (a search of 851 items, 19 MB: 6.4 s with it, 3.7 s without)."""
+    if isinstance(answer, Response):  # what pgstac already made (a `fields` answer)
+        return answer
+    return Response(orjson.dumps(answer), media_type="application/geo+json")
+
+
 class UpstreamClient(CoreCrudClient):
     """Claims exactly the conformance classes upstream advertises (set as the base classes),
-    not the union stac-fastapi derives from its extensions' defaults."""
+    not the union stac-fastapi derives from its extensions' defaults; sends its items and
+    item collections as they come from the database, without FastAPI's encoder."""
 
     def conformance_classes(self) -> list[str]:
         return list(self.base_conformance_classes)
+
+    async def get_search(self, *args: Any, **kwargs: Any) -> Any:
+        return _geojson(await super().get_search(*args, **kwargs))
+
+    async def post_search(self, *args: Any, **kwargs: Any) -> Any:
+        return _geojson(await super().post_search(*args, **kwargs))
+
+    async def item_collection(self, *args: Any, **kwargs: Any) -> Any:
+        return _geojson(await super().item_collection(*args, **kwargs))
+
+    async def get_item(self, *args: Any, **kwargs: Any) -> Any:
+        return _geojson(await super().get_item(*args, **kwargs))
 
 
 def _stac_app(api: ServedApi) -> FastAPI:
@@ -199,7 +222,7 @@ class UpstreamShape:
         body = body.replace(b'"' + landing + b'/"', b'"' + landing + b'"')
         if b'"Feature' not in body and b'"collections"' not in body:
             return body
-        doc = json.loads(body)
+        doc = orjson.loads(body)
         if isinstance(doc.get("collections"), list):
             # pgstac lists collections in its own order; upstream's is the snapshot's.
             rank = {cid: i for i, cid in enumerate(self.collection_order)}
