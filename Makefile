@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: site site-live snapshot test test-container deps bench lint clean
 
+# The suite on every core: one mirror for all workers, each test file in one worker, the
+# episodes and the pages built from them in one (tests/conftest.py).
+PYTEST_CORES := -n auto
+
 # A recorded snapshot folder (see `make snapshot`); empty: the mirror's synthetic snapshot.
 SNAPSHOT ?=
 
@@ -38,7 +42,7 @@ test: deps
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/satlesson check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_CORES)
 
 ## test-container: build the mirror's container image (Containerfile) with Podman from a Debian
 ## base made here (nothing pulled from a registry), start it, run the seed's calls and episode

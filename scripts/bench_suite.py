@@ -5,6 +5,9 @@ setup, call and teardown timed (``--durations=0``), then prints the wall time, a
 each phase: per test file (episode runs, mutation runs, site build, learner notebooks, ...),
 split into setup (session fixtures such as the mirror and the executed episodes land on the first
 test that asks for them), call and teardown, slowest first, followed by the slowest tests.
+It runs pytest on every core as ``make test`` does (``-n auto``), so the sum of
+the phases exceeds the wall time; the controller's own phase (building and starting the shared
+mirror) is timed apart.
 Usage: python scripts/bench_suite.py [--top N] [-- PYTEST_ARGS...]
 """
 
@@ -21,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # pytest's durations lines: "12.34s call     tests/pages/test_site.py::test_pages[x]"
+CORES = ("-n", "auto")  # as the Makefile's PYTEST_CORES
 _LINE = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)(?:::(.*))?$")
 
 
@@ -78,14 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=15, help="how many of the slowest to list")
     args = parser.parse_args(argv)
-    cmd = [sys.executable, "-m", "pytest", "--durations=0", "--durations-min=0", "-q", *extra]
+    cmd = [sys.executable, "-m", "pytest", *CORES, "--durations=0", "--durations-min=0", "-q",
+           *extra]
     start = time.monotonic()
     load = _load()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
     wall = time.monotonic() - start
     summary = [ln for ln in proc.stdout.splitlines() if re.search(r" in [0-9.]+s", ln)]
+    summary += [ln for ln in proc.stdout.splitlines() if ln.startswith("shared mirror:")]
     print(report(parse(proc.stdout), wall, args.top, load))
-    print("\npytest:", summary[-1] if summary else f"exit {proc.returncode}")
+    print("\npytest:", "\n".join(summary) if summary else f"exit {proc.returncode}")
     if proc.returncode:
         sys.stdout.write(proc.stdout[-4000:])
         sys.stderr.write(proc.stderr[-2000:])

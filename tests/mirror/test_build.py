@@ -47,6 +47,7 @@ def test_every_episode_has_its_files_recorded() -> None:
     assert recorded == episodes, f"run {episode_files.RECORD_SCRIPT} for the new episodes"
 
 
+@pytest.mark.quiet_mirror
 @pytest.mark.slow
 def test_episode_1_renders_nothing_after_a_build(
     mirror_build: subprocess.CompletedProcess[str], mirror_base: str, mirror_state_dir: Path

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 FOLDER = ("/sentinel-cogs.s3.us-west-2.amazonaws.com/sentinel-s2-l2a-cogs/35/S/NA/2023/7/"
@@ -41,6 +42,7 @@ def test_folder_lists_the_snapshots_files_only(mirror_base: str) -> None:
     assert ".B04.tif</a>" in listed.text
 
 
+@pytest.mark.quiet_mirror
 def test_default_gdal_open_and_clip_costs_at_most_six_requests(mirror_base: str,
                                                                mirror_state_dir: Path) -> None:
     log = mirror_state_dir / "requests.log"
