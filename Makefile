@@ -70,7 +70,8 @@ deps: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[mirror,docs,test]"
+	@# No bytecode now: Python writes it for the modules it imports, and most are never imported.
+	$(BIN)/python -m pip install -q --no-compile -e ".[mirror,docs,test]"
 	touch $@
 
 lint: deps

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -118,11 +118,14 @@ def _locked(folder: Path, exclusive: bool) -> Iterator[None]:
         yield  # closing the files releases what is still held
 
 
+_SHARERS = {"mirror_base", "own_state"}
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
-    # In a worker, a test that uses the shared mirror shares it, and one that reads its
-    # request log has it alone; setup counts, since session fixtures may run episodes there.
-    if SHARED_MIRROR not in os.environ or "mirror_base" not in item.fixturenames:
+    # In a worker, a test that uses the shared mirror (or its files) shares it, and one that
+    # reads its request log has it alone; setup counts, since session fixtures run episodes.
+    if SHARED_MIRROR not in os.environ or not _SHARERS & set(item.fixturenames):
         return (yield)
     quiet = item.get_closest_marker("quiet_mirror") is not None
     with _locked(_state_dir() / "test-locks", exclusive=quiet):
@@ -133,6 +136,22 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
 def mirror_state_dir() -> Path:
     """The mirror's database and file cache; kept between runs so a warm cache stays warm."""
     return _state_dir()
+
+
+@pytest.fixture(scope="session")
+def own_state(mirror_state_dir: Path) -> Callable[[str], Path]:
+    """A state folder of its own for another mirror (kept between runs: its database), whose
+    rendered files, and the model's kept fields, are the session's."""
+
+    def make(name: str) -> Path:
+        state = mirror_state_dir / name
+        state.mkdir(parents=True, exist_ok=True)
+        if not (state / "assets").exists():
+            (mirror_state_dir / "assets").mkdir(exist_ok=True)
+            (state / "assets").symlink_to(mirror_state_dir / "assets")
+        return state
+
+    return make
 
 
 @pytest.fixture(scope="session", autouse=True)

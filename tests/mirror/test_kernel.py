@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,15 +78,9 @@ def jupyter_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def room_mirror(mirror_state_dir: Path) -> Iterator[tuple[int, str]]:
-    """A mirror served on every interface, as an instructor runs it: (port, what it printed).
-
-    Its own state folder (kept between runs); rendered files are shared with the session's."""
-    state = mirror_state_dir / "room"
-    state.mkdir(parents=True, exist_ok=True)
-    if not (state / "assets").exists():
-        (mirror_state_dir / "assets").mkdir(exist_ok=True)
-        (state / "assets").symlink_to(mirror_state_dir / "assets")
+def room_mirror(own_state: Callable[[str], Path]) -> Iterator[tuple[int, str]]:
+    """A mirror served on every interface, as an instructor runs it: (port, what it printed)."""
+    state = own_state("room")
     port = free_port("0.0.0.0")
     log = state / "serve.log"
     with log.open("w") as out:

@@ -17,7 +17,6 @@ from shapely.geometry import Point, shape
 from satlesson.mirror.client.urls import CMR_LPCLOUD_API, EARTH_SEARCH_API, mirror_url
 from satlesson.mirror.errors import MirrorError
 from satlesson.mirror.server import postgres
-from satlesson.mirror.synthetic.scenes import SNAPSHOT_VERSION
 
 RHODES = Point(27.95, 36.20)
 SUMMER = "2023-07-01/2023-08-31"
@@ -257,22 +256,6 @@ def test_missing_postgresql_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
     with pytest.raises(MirrorError, match="needs PostgreSQL with PostGIS, which is missing"):
         postgres.find_bindir()
-
-
-def test_build_generates_an_items_files_ahead_of_time() -> None:
-    # Its own state folder (kept between runs): the session's mirror holds the default one.
-    state = Path(__file__).resolve().parents[2] / ".mirror" / "build-test"
-    hls = "HLS.L30.T18TWL.2021039T153324.v2.0"
-    result = subprocess.run(
-        [sys.executable, "-m", "satlesson", "mirror", "build", "--item", hls,
-         "--state-dir", str(state)], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "asset files: 100%" in result.stderr  # the progress bar reached the end
-    # This snapshot's files: the folder may still hold an older version's.
-    files = [f for f in (state / "assets" / SNAPSHOT_VERSION).rglob(f"{hls}/*")
-             if not f.name.startswith(".")]
-    assert len(files) == 17
-    assert all(f.stat().st_size > 0 for f in files)
 
 
 def test_second_mirror_on_the_same_state_folder_is_refused(mirror_base: str,

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from satlesson.mirror.client.kernel import KERNEL_NAME
@@ -52,7 +53,7 @@ def replace(block: str, old: str, new: str) -> str:
     return block.replace(old, new)
 
 
-def run_workshop(serve: str, learner: str, port: int, tmp_path: Path) -> str:
+def run_workshop(serve: str, learner: str, port: int, state: Path, tmp_path: Path) -> str:
     """Start ``serve`` in the background, run the ``learner``'s commands with `jupyter lab`
     replaced by executing a notebook of the lesson's code; return the notebook's output."""
     notebook = tmp_path / "check.ipynb"
@@ -64,9 +65,9 @@ def run_workshop(serve: str, learner: str, port: int, tmp_path: Path) -> str:
         "nbformat": 4, "nbformat_minor": 5}))
     learner = replace(learner, "jupyter lab", f"jupyter execute --inplace {notebook}")
     serve = replace(serve, "satlesson mirror serve", "satlesson mirror serve --port " + str(port))
-    # The state folder is the test's own (kept between runs), so a mirror the test session
-    # already runs is left alone; the kernel goes to a private Jupyter folder.
-    env = {**os.environ, "SATLESSON_MIRROR_DIR": str(ROOT / ".mirror" / "setup-page"),
+    # The state folder is the test's own, so a mirror the test session already runs is left
+    # alone; the kernel goes to a private Jupyter folder.
+    env = {**os.environ, "SATLESSON_MIRROR_DIR": str(state),
            "JUPYTER_DATA_DIR": str(tmp_path / "jupyter")}
     script = f"""
 set -e
@@ -92,7 +93,7 @@ done
     return "".join("".join(o.get("text", "")) for o in out["cells"][0]["outputs"])
 
 
-def test_one_mirror_for_the_room(tmp_path: Path) -> None:
+def test_one_mirror_for_the_room(own_state: Callable[[str], Path], tmp_path: Path) -> None:
     _clone, serve, learner, remove = workshop_blocks("One mirror for the room")
     assert "--host 0.0.0.0" in serve
     serve = replace(serve, ".venv/bin/", f"{BIN}/")
@@ -100,20 +101,21 @@ def test_one_mirror_for_the_room(tmp_path: Path) -> None:
     learner = replace(learner, "source satlesson-env/bin/activate", f"source {BIN}/activate")
     learner = replace(learner, f"http://ADDRESS:{PAGE_PORT}", f"http://127.0.0.2:{port}")
     kernel_dir = tmp_path / "jupyter" / "kernels" / KERNEL_NAME
-    text = run_workshop(serve, learner + f"test -d {kernel_dir}\n" + remove, port, tmp_path)
+    text = run_workshop(serve, learner + f"test -d {kernel_dir}\n" + remove, port,
+                        own_state("setup-page"), tmp_path)  # fmt: skip
     assert "MATCHED 12" in text
     assert "HREF https://sentinel-cogs." in text and "WIDTH 10980" in text
     assert "satlesson kernel install --mirror http://" in (tmp_path / "serve.log").read_text()
     assert not kernel_dir.exists()  # `satlesson kernel remove` as on the page
 
 
-def test_a_mirror_on_every_laptop(tmp_path: Path) -> None:
+def test_a_mirror_on_every_laptop(own_state: Callable[[str], Path], tmp_path: Path) -> None:
     _clone, serve, learner = workshop_blocks("A mirror on every laptop")
     port = free_port()
     serve = replace(serve, "source .venv/bin/activate", f"source {BIN}/activate")
     learner = replace(learner, "source .venv/bin/activate", f"source {BIN}/activate")
     learner = replace(learner, f"http://127.0.0.1:{PAGE_PORT}", f"http://127.0.0.1:{port}")
-    text = run_workshop(serve, learner, port, tmp_path)
+    text = run_workshop(serve, learner, port, own_state("setup-page"), tmp_path)
     assert "MATCHED 12" in text
     assert "HREF https://sentinel-cogs." in text and "WIDTH 10980" in text
 
