@@ -101,7 +101,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
 
 @contextmanager
-def _locked(folder: Path, exclusive: bool) -> Iterator[None]:
+def mirror_lock(folder: Path, exclusive: bool) -> Iterator[None]:
     """A readers-writer lock across the workers; a waiting writer holds the turnstile, so
     readers that come after it wait for it instead of keeping it out."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     if SHARED_MIRROR not in os.environ or not _SHARERS & set(item.fixturenames):
         return (yield)
     quiet = item.get_closest_marker("quiet_mirror") is not None
-    with _locked(_state_dir() / "test-locks", exclusive=quiet):
+    with mirror_lock(_state_dir() / "test-locks", exclusive=quiet):
         return (yield)
 
 
