@@ -89,7 +89,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """xdist's scheduler, handing out one group of tests at a time: a test file, so that its
     module fixtures are made once, or the episode group, so that the site build finds every
     executed episode. (Not ``--dist loadgroup``: with pytest 9.2 its marks group nothing,
-    as it renames tests through an attribute pytest no longer reads.)"""
+    as it renames tests through an attribute pytest no longer reads: pytest-xdist#1386.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByGroup(LoadScopeScheduling):
