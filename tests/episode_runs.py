@@ -223,3 +223,21 @@ def assert_gated_challenges(episode: Path, labels: list[str]) -> None:
         assert ":class: dropdown" in block, label
         hidden = r"```\{code-cell\} python\n:tags: \[remove-cell\]\n(.*\n)*?(assert |check\()"
         assert re.search(hidden, block), f"the solution of {label} has no hidden check"
+
+
+def assert_myst_notebook(episode: Path, min_code_cells: int) -> None:
+    """The episode reads as a MyST notebook with more than ``min_code_cells`` code cells, and
+    plain ``jupytext --to ipynb`` (no ``--from``) sees the same code cells."""
+    nb = jupytext.read(episode, fmt="myst")
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) > min_code_cells
+    assert len([c for c in jupytext.read(episode).cells if c.cell_type == "code"]) == len(code)
+
+
+def assert_nothing_pasted(episode: Path) -> None:
+    """No pasted output block, no image file (figures come from executed cells), no http link."""
+    text = episode.read_text()
+    assert "```output" not in text
+    assert "![" not in text, "images must come from executed cells, not from files"
+    assert "http://" not in text, "links must use https"

@@ -8,13 +8,14 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jupytext
 import pytest
 from episode_runs import (
     EpisodeRun,
     Trial,
     assert_caught,
     assert_gated_challenges,
+    assert_myst_notebook,
+    assert_nothing_pasted,
     figures,
     run_episode,
     solution_trial,
@@ -44,12 +45,7 @@ def trials() -> list[Trial]:
 
 
 def test_episode_parses_as_a_myst_notebook() -> None:
-    nb = jupytext.read(EPISODE, fmt="myst")
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert len(code) > 20
-    # Plain `jupytext --to ipynb` (no --from) must also see the code cells.
-    assert len([c for c in jupytext.read(EPISODE).cells if c.cell_type == "code"]) == len(code)
+    assert_myst_notebook(EPISODE, 20)
 
 
 def test_every_challenge_has_a_solution_with_hidden_checks() -> None:
@@ -57,10 +53,7 @@ def test_every_challenge_has_a_solution_with_hidden_checks() -> None:
 
 
 def test_no_pasted_outputs_or_missing_figures() -> None:
-    text = EPISODE.read_text()
-    assert "```output" not in text
-    assert "![" not in text, "images must come from executed cells, not from files"
-    assert "http://" not in text, "links must use https"
+    assert_nothing_pasted(EPISODE)
 
 
 # --- execution --------------------------------------------------------------------------------
