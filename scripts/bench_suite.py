@@ -23,8 +23,8 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# pytest's durations lines: "12.34s call     tests/pages/test_site.py::test_pages[x]"
 CORES = ("-n", "auto")  # as the Makefile's PYTEST_CORES
+# pytest's durations lines: "12.34s call     tests/pages/test_site.py::test_pages[x]"
 _LINE = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)(?:::(.*))?$")
 
 
