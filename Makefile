@@ -6,8 +6,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: site site-live snapshot test test-container deps bench lint clean
 
-# The suite on every core: one mirror for all workers, each test file in one worker, the
-# episodes and the pages built from them in one (tests/conftest.py).
+# The suite on every core: one mirror for all workers, built while they start with the tests
+# that need none; each test file in one worker (tests/conftest.py).
 PYTEST_CORES := -n auto
 
 # A recorded snapshot folder (see `make snapshot`); empty: the mirror's synthetic snapshot.
@@ -36,11 +36,11 @@ snapshot: deps
 	env -u NETRC $(BIN)/satlesson mirror record --out $(SNAPSHOT) -- \
 		$(BIN)/jupyter-book build . --builder html -W --keep-going --path-output _build/record
 
-## test: the whole suite (lint, import contracts, types, lesson checks, unit, mirror, episode and page tests)
+## test: the whole suite (lint, import contracts, lesson checks, then in pytest the types, unit, mirror,
+## episode and page tests)
 test: deps
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/lint-imports
-	$(BIN)/mypy
 	$(BIN)/satlesson check
 	$(BIN)/python -m pytest $(PYTEST_CORES)
 

@@ -1,50 +1,52 @@
 """Shared fixtures: one offline mirror for the whole session, as the build uses it.
 
-Run on several cores (``pytest -n auto``, as ``make test`` does), the controller builds and
-starts that one mirror before its workers start, and every worker uses it; tests that read
-the mirror's request log take it to themselves for their duration (``quiet_mirror``). The
-episodes, and the tests that reuse their executed notebooks, run in one worker.
+Run on several cores (``pytest -n auto``, as ``make test`` does), the
+controller builds and starts that one mirror while its workers run the tests that need no
+mirror, and announces it once it is ready (``sharing.py``); tests that read the mirror's request
+log take it to themselves for their duration (``quiet_mirror``). The episodes run in any worker,
+and the tests that reuse their executed notebooks wait for them.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
+import nbformat
 import pytest
+from sharing import ExecutedEpisodes, announce, announced, mirror_lock
 
 from satlesson.mirror.client import routing
 from satlesson.mirror.server import service
 from satlesson.mirror.server.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-# What the controller hands its workers: the running mirror's base URL and its build's log.
+# What the controller hands its workers: the file where it announces the running mirror.
 SHARED_MIRROR = "SATLESSON_TEST_MIRROR"
-SHARED_BUILD_LOG = "SATLESSON_TEST_MIRROR_BUILD_LOG"
-_MIRROR = pytest.StashKey[ExitStack]()  # the controller's running mirror
-_TIMES = pytest.StashKey[tuple[float, float]]()  # seconds its build and its start took
-# Test files that share the executed episodes: one worker runs them, in this order.
-EPISODE_GROUP = ("tests/episodes/", "tests/lesson/test_learner_notebooks.py",
-                 "tests/pages/test_site.py")  # fmt: skip
+_MIRROR = pytest.StashKey["SessionMirror"]()
 
 
 def _state_dir() -> Path:
     return Path(os.environ.get(service.STATE_ENV, ROOT / ".mirror")).resolve()
 
 
-def _build(state_dir: Path) -> subprocess.CompletedProcess[str]:
+def _build(state_dir: Path, started: Callable[[subprocess.Popen[str]], None] = lambda p: None
+           ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """`satlesson mirror build` on the session's state before its mirror starts, as an
     instructor readies a workshop: on a fresh clone the files the episodes read are rendered
     here, in parallel, instead of one by one as the episodes ask; later it checks and goes."""
-    return subprocess.run([sys.executable, "-m", "satlesson", "mirror", "build",
-                           "--state-dir", str(state_dir)],
-                          capture_output=True, text=True, timeout=1800)  # fmt: skip
+    cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--state-dir", str(state_dir)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        started(proc)
+        out, err = proc.communicate(timeout=1800)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -52,70 +54,109 @@ def _is_controller(config: pytest.Config) -> bool:
     return config.pluginmanager.has_plugin("dsession")
 
 
+class SessionMirror:
+    """The controller's mirror: built and started in a thread while the workers begin with the
+    tests that need none, then announced in a file the workers wait for."""
+
+    def __init__(self, state: Path) -> None:
+        self.state, self.stack = state, ExitStack()
+        self.announcement = state / "test-locks" / f"mirror-{os.getpid()}.json"
+        self.announcement.parent.mkdir(parents=True, exist_ok=True)
+        self.announcement.unlink(missing_ok=True)
+        self.build: subprocess.Popen[str] | None = None
+        self.times: tuple[float, float] | None = None
+        self.thread = threading.Thread(target=self._ready, daemon=True)
+        self.thread.start()
+
+    def _started(self, proc: subprocess.Popen[str]) -> None:
+        self.build = proc
+
+    def _ready(self) -> None:
+        start = time.monotonic()
+        try:
+            result = _build(self.state, self._started)
+            built = time.monotonic()
+            if result.returncode != 0:
+                announce(self.announcement,
+                         error=f"satlesson mirror build failed:\n{result.stderr[-2000:]}")
+                return
+            log = self.state / "build.log"
+            log.write_text(result.stderr)
+            base = self.stack.enter_context(service.running(free_port(), self.state))
+            self.times = (built - start, time.monotonic() - built)
+            announce(self.announcement, base=base, build_log=str(log))
+        except Exception as err:  # the workers' mirror tests fail with it, not a hang
+            announce(self.announcement, error=f"the session's mirror did not start: {err}")
+
+    def close(self) -> None:
+        if self.thread.is_alive() and self.build is not None and self.build.poll() is None:
+            self.build.send_signal(signal.SIGINT)  # the build stops its workers and cleans up
+        self.thread.join()
+        self.stack.close()
+        self.announcement.unlink(missing_ok=True)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # Runs before xdist starts its workers (its own hook comes last), so they inherit these.
+    # Runs before xdist starts its workers (its own hook comes last), so they inherit this.
     if not _is_controller(session.config):
         return
-    state = _state_dir()
-    start = time.monotonic()
-    result = _build(state)
-    built = time.monotonic()
-    if result.returncode != 0:
-        pytest.exit(f"satlesson mirror build failed:\n{result.stderr[-2000:]}", returncode=3)
-    log = state / "build.log"
-    log.write_text(result.stderr)
-    stack = ExitStack()
-    os.environ[SHARED_MIRROR] = stack.enter_context(service.running(free_port(), state))
-    os.environ[SHARED_BUILD_LOG] = str(log)
-    session.config.stash[_MIRROR] = stack
-    session.config.stash[_TIMES] = (built - start, time.monotonic() - built)
+    mirror = SessionMirror(_state_dir())
+    os.environ[SHARED_MIRROR] = str(mirror.announcement)
+    session.config.stash[_MIRROR] = mirror
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    stack = session.config.stash.get(_MIRROR, None)
-    if stack is not None:
-        stack.close()
+    mirror = session.config.stash.get(_MIRROR, None)
+    if mirror is not None:
+        mirror.close()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
                             config: pytest.Config) -> None:
-    times = config.stash.get(_TIMES, None)
-    if times is not None:  # scripts/bench_suite.py reads this line
-        terminalreporter.write_line(f"shared mirror: built in {times[0]:.1f} s, "
-                                    f"started in {times[1]:.1f} s, before the first test")
+    mirror = config.stash.get(_MIRROR, None)
+    if mirror is not None and mirror.times is not None:  # scripts/bench_suite.py reads this
+        terminalreporter.write_line(f"shared mirror: built in {mirror.times[0]:.1f} s, "
+                                    f"started in {mirror.times[1]:.1f} s, beside the first tests")
+
+
+def _shared_mirror() -> dict[str, str] | None:
+    """In a worker: the controller's mirror, once it has announced it (None: none is shared)."""
+    if SHARED_MIRROR not in os.environ:
+        return None
+    got = announced(Path(os.environ[SHARED_MIRROR]), "the session's mirror")
+    if "error" in got:
+        pytest.fail(str(got["error"]), pytrace=False)
+    return {k: str(v) for k, v in got.items()}
+
+
+# The order tests are handed out in, by file: first those that need no mirror (they run while
+# it is built), then the episodes, then what reuses their notebooks, then the other mirror tests.
+_MIRROR_FIXTURES = {"mirror_base", "mirror_build", "own_state"}
+
+
+def _rank(fixtures: set[str]) -> int:
+    if "all_executed_episodes" in fixtures:
+        return 2
+    if "executed_episodes" in fixtures:
+        return 1
+    return 3 if _MIRROR_FIXTURES & fixtures else 0
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """xdist's scheduler, handing out one group of tests at a time: a test file, so that its
-    module fixtures are made once, or the episode group, so that the site build finds every
-    executed episode. (Not ``--dist loadgroup``: with pytest 9.2 its marks group nothing,
-    as it renames tests through an attribute pytest no longer reads: pytest-xdist#1386.)"""
-    from xdist.scheduler import LoadScopeScheduling
+    """xdist's scheduler by file, handing files out in collection order (``_rank``'s): with
+    xdist's default reordering (biggest file first) a file that waits for the episodes could
+    come first, and wait for an episode queued behind it in its own worker."""
+    from xdist.scheduler import LoadFileScheduling
 
-    class ByGroup(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return "episodes" if path.startswith(EPISODE_GROUP) else path
-
-    return ByGroup(config, log)
+    config.option.loadscopereorder = False
+    return LoadFileScheduling(config, log)
 
 
-@contextmanager
-def mirror_lock(folder: Path, exclusive: bool) -> Iterator[None]:
-    """A readers-writer lock across the workers; a waiting writer holds the turnstile, so
-    readers that come after it wait for it instead of keeping it out."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (
-        (folder / "turnstile.lock").open("w") as turnstile,
-        (folder / "quiet.lock").open("w") as lock,
-    ):
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        finally:
-            if not exclusive:
-                fcntl.flock(turnstile, fcntl.LOCK_UN)
-        yield  # closing the files releases what is still held
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    fixtures: dict[str, set[str]] = {}
+    for item in items:
+        fixtures.setdefault(item.nodeid.split("::", 1)[0], set()).update(item.fixturenames)
+    items.sort(key=lambda item: _rank(fixtures[item.nodeid.split("::", 1)[0]]))
 
 
 _SHARERS = {"mirror_base", "own_state"}
@@ -139,9 +180,10 @@ def mirror_state_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def own_state(mirror_state_dir: Path) -> Callable[[str], Path]:
+def own_state(mirror_state_dir: Path, mirror_build: subprocess.CompletedProcess[str]
+              ) -> Callable[[str], Path]:  # fmt: skip
     """A state folder of its own for another mirror (kept between runs: its database), whose
-    rendered files, and the model's kept fields, are the session's."""
+    rendered files, and the model's kept fields, are the session's (once it is built)."""
 
     def make(name: str) -> Path:
         state = mirror_state_dir / name
@@ -166,10 +208,10 @@ def base_fields_kept(mirror_state_dir: Path) -> None:
 @pytest.fixture(scope="session")
 def mirror_build(mirror_state_dir: Path) -> subprocess.CompletedProcess[str]:
     """The build of the session's state: the controller's, or one made here."""
-    if SHARED_BUILD_LOG in os.environ:
-        log = Path(os.environ[SHARED_BUILD_LOG])
-        return subprocess.CompletedProcess(["satlesson", "mirror", "build"], 0, "",
-                                           log.read_text())  # fmt: skip
+    shared = _shared_mirror()
+    if shared is not None:
+        log = Path(shared["build_log"]).read_text()
+        return subprocess.CompletedProcess(["satlesson", "mirror", "build"], 0, "", log)
     result = _build(mirror_state_dir)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
@@ -181,7 +223,8 @@ def mirror_base(mirror_state_dir: Path, mirror_build: subprocess.CompletedProces
     """Base URL of a running mirror, on the state `mirror build` readied; this process's
     requests to the real hosts (requests, GDAL) go through its proxy."""
     with ExitStack() as stack:
-        base = os.environ.get(SHARED_MIRROR) or stack.enter_context(
+        shared = _shared_mirror()
+        base = shared["base"] if shared else stack.enter_context(
             service.running(free_port(), mirror_state_dir))
         routing.install(base, tmp_path_factory.mktemp("mirror-client"))
         try:
@@ -191,7 +234,22 @@ def mirror_base(mirror_state_dir: Path, mirror_build: subprocess.CompletedProces
 
 
 @pytest.fixture(scope="session")
-def executed_episodes() -> dict[Path, object]:
-    """Each episode's executed notebook, by source path, once its tests have run it: the site
-    build takes its outputs from here instead of executing the episode a second time."""
-    return {}
+def executed_episodes(tmp_path_factory: pytest.TempPathFactory) -> ExecutedEpisodes:
+    """Each episode's executed notebook, once its tests have run it, in a folder all workers
+    share: the site build and the learner notebooks take their outputs from there instead of
+    executing the episodes a second time."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # the session's
+    return ExecutedEpisodes(shared / "executed-episodes")
+
+
+@pytest.fixture(scope="session")
+def all_executed_episodes(request: pytest.FixtureRequest, executed_episodes: ExecutedEpisodes
+                          ) -> dict[Path, nbformat.NotebookNode]:  # fmt: skip
+    """The notebooks of every episode this session runs, once each has run, in any worker.
+    The files that use this are handed out after every episode's (``_rank``), so what they
+    wait for is running or done."""
+    episodes = {item.module.EPISODE for item in request.session.items
+                if "executed" in item.fixturenames
+                and hasattr(getattr(item, "module", None), "EPISODE")}  # fmt: skip
+    return executed_episodes.wait(sorted(episodes))

@@ -17,10 +17,10 @@ from episode_runs import (
     assert_myst_notebook,
     assert_nothing_pasted,
     figures,
-    run_episode,
     solution_trial,
     stdout,
 )
+from sharing import ExecutedEpisodes
 
 ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "02-open-remote-imagery.md"
@@ -61,11 +61,9 @@ def test_no_pasted_outputs_or_missing_figures() -> None:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
-             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode02"), mirror_base,
-                      mirror_state_dir, trials())  # fmt: skip
-    executed_episodes[EPISODE] = run.nb
-    return run
+             executed_episodes: ExecutedEpisodes) -> EpisodeRun:  # fmt: skip
+    return executed_episodes.run(EPISODE, tmp_path_factory.mktemp("episode02"),
+                                 mirror_base, mirror_state_dir, trials())  # fmt: skip
 
 
 def test_episode_writes_its_files(executed: EpisodeRun, mirror_base: str) -> None:

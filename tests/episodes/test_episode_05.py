@@ -12,10 +12,10 @@ from episode_runs import (
     assert_caught,
     assert_figures_described,
     assert_gated_challenges,
-    run_episode,
     solution_trial,
     stdout,
 )
+from sharing import ExecutedEpisodes
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON_DATA = ROOT / "src" / "satlesson" / "data" / "lesson"
@@ -40,11 +40,9 @@ def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
-             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode05"), mirror_base,
-                      mirror_state_dir, trials())  # fmt: skip
-    executed_episodes[EPISODE] = run.nb
-    return run
+             executed_episodes: ExecutedEpisodes) -> EpisodeRun:  # fmt: skip
+    return executed_episodes.run(EPISODE, tmp_path_factory.mktemp("episode05"),
+                                 mirror_base, mirror_state_dir, trials())  # fmt: skip
 
 
 def test_runs_first_with_the_lesson_data(executed: EpisodeRun) -> None:

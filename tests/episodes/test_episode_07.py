@@ -13,10 +13,10 @@ from episode_runs import (
     assert_figures_described,
     assert_gated_challenges,
     figures,
-    run_episode,
     solution_trial,
     stdout,
 )
+from sharing import ExecutedEpisodes
 
 ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "07-band-indices.md"
@@ -43,11 +43,9 @@ def test_every_challenge_has_a_gated_solution_with_a_hidden_check() -> None:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
-             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode07"), mirror_base,
-                      mirror_state_dir, trials())  # fmt: skip
-    executed_episodes[EPISODE] = run.nb
-    return run
+             executed_episodes: ExecutedEpisodes) -> EpisodeRun:  # fmt: skip
+    return executed_episodes.run(EPISODE, tmp_path_factory.mktemp("episode07"),
+                                 mirror_base, mirror_state_dir, trials())  # fmt: skip
 
 
 def test_runs_first_and_names_the_two_scenes(

@@ -15,10 +15,10 @@ from episode_runs import (
     assert_figures_described,
     assert_gated_challenges,
     replaced,
-    run_episode,
     solution_trial,
     stdout,
 )
+from sharing import ExecutedEpisodes
 
 ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "10-parallel-severity.md"
@@ -64,11 +64,9 @@ def test_the_cluster_stays_on_this_machine_and_is_closed() -> None:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
-             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode10"), mirror_base,
-                      mirror_state_dir, trials())  # fmt: skip
-    executed_episodes[EPISODE] = run.nb
-    return run
+             executed_episodes: ExecutedEpisodes) -> EpisodeRun:  # fmt: skip
+    return executed_episodes.run(EPISODE, tmp_path_factory.mktemp("episode10"),
+                                 mirror_base, mirror_state_dir, trials())  # fmt: skip
 
 
 def test_runs_first_on_a_local_cluster_and_closes_it(

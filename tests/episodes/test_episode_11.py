@@ -14,10 +14,10 @@ from episode_runs import (
     assert_caught,
     assert_figures_described,
     assert_gated_challenges,
-    run_episode,
     solution_trial,
     stdout,
 )
+from sharing import ExecutedEpisodes
 
 ROOT = Path(__file__).resolve().parents[2]
 EPISODE = ROOT / "episodes" / "11-data-cubes.md"
@@ -58,11 +58,9 @@ def test_needs_nothing_the_dask_episode_wrote() -> None:
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory, mirror_base: str, mirror_state_dir: Path,
-             executed_episodes: dict) -> EpisodeRun:  # fmt: skip
-    run = run_episode(EPISODE, tmp_path_factory.mktemp("episode11"), mirror_base,
-                      mirror_state_dir, trials())  # fmt: skip
-    executed_episodes[EPISODE] = run.nb
-    return run
+             executed_episodes: ExecutedEpisodes) -> EpisodeRun:  # fmt: skip
+    return executed_episodes.run(EPISODE, tmp_path_factory.mktemp("episode11"),
+                                 mirror_base, mirror_state_dir, trials())  # fmt: skip
 
 
 def test_runs_first_builds_the_cube_and_closes_its_cluster(executed: EpisodeRun) -> None:

@@ -309,7 +309,7 @@ def test_write_replaces_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_learner_notebooks_ran_with_the_episodes(
-    executed_episodes: dict[Path, nbformat.NotebookNode], tmp_path: Path, mirror_base: str,
+    all_executed_episodes: dict[Path, nbformat.NotebookNode], tmp_path: Path, mirror_base: str,
     mirror_state_dir: Path,
 ) -> None:  # fmt: skip
     """An episode's run in its tests is also its learner notebook's run: the same code cells in
@@ -317,7 +317,7 @@ def test_learner_notebooks_ran_with_the_episodes(
     episode_runs), so none of them can define what a learner's cell needs. An episode that this
     session has not run yet runs here, from an empty folder."""
     for episode in EPISODES:
-        nb = executed_episodes.get(episode)
+        nb = all_executed_episodes.get(episode)
         if nb is None:
             (workdir := tmp_path / episode.stem).mkdir()
             nb = run_episode(episode, workdir, mirror_base, mirror_state_dir).nb

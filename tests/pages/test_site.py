@@ -70,11 +70,11 @@ def seed_execution_cache(out: Path, base: str, notebooks: dict[Path, nbformat.No
 
 @pytest.fixture(scope="session")
 def site(mirror_base: str, mirror_state_dir: Path, tmp_path_factory: pytest.TempPathFactory,
-         executed_episodes: dict[Path, nbformat.NotebookNode]) -> Path:
+         all_executed_episodes: dict[Path, nbformat.NotebookNode]) -> Path:
     """Build the whole book against the mirror, failing on any warning. An episode whose tests
-    already ran keeps the outputs of that run (run once, read by both); any other executes."""
+    ran keeps the outputs of that run (run once, read by both); any other executes."""
     out = tmp_path_factory.mktemp("site")
-    seed_execution_cache(out, mirror_base, executed_episodes)
+    seed_execution_cache(out, mirror_base, all_executed_episodes)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     env = {**os.environ, **kernel_env(mirror_base, mirror_state_dir)}
     result = subprocess.run(
