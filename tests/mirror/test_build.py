@@ -86,6 +86,25 @@ def test_pool_writes_valid_files(tmp_path: Path) -> None:
     assert pool.render_all(chosen, tmp_path, jobs=2) == 0  # all there: nothing to do
 
 
+def test_each_worker_keeps_to_one_scene_while_it_has_files() -> None:
+    """The build's workers each compute a scene's fields once: a worker is handed the files of
+    the item it did last until none is left, then the biggest item nobody has, and at the end
+    helps with what is left; every file is handed out once, twins after their COGs."""
+    specs = [s for s in episode_files.specs(advertised_files())
+             if s.item_id.startswith("S2") and s.kind != "truth-json"]  # fmt: skip
+    lanes = pool._Lanes(specs)
+    handed: dict[int, list] = {0: [], 1: []}
+    while (spec := lanes.next(lane := min(handed, key=lambda k: len(handed[k])))) is not None:
+        handed[lane].append(spec)
+    assert sorted(map(id, handed[0] + handed[1])) == sorted(map(id, specs))
+    items = {lane: [s.item_id for s in got] for lane, got in handed.items()}
+    for lane, seq in items.items():
+        switches = sum(a != b for a, b in zip(seq, seq[1:], strict=False))
+        # one switch per item it finished; items split between workers only at the end
+        assert switches < len(set(seq)) + 2, (lane, seq)
+    assert not set(items[0][:-3]) & set(items[1][:-3])
+
+
 def test_interrupted_build_keeps_whole_files_and_resumes(tmp_path: Path) -> None:
     built = tmp_path / "state"
     item = [s for s in advertised_files().values() if s.item_id == HLS]

@@ -92,25 +92,46 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _order(specs: Sequence[FileSpec]) -> list[FileSpec]:
-    """Item by item, so a worker's per-scene fields stay cached; within an item the biggest
-    files first and the JPEG 2000 twins after the COGs they are made from."""
-    items = {item: i for i, item in enumerate(dict.fromkeys(s.item_id for s in specs))}
+class _Lanes:
+    """Which file each worker renders next: another file of the item it rendered last, while
+    that item has some, so the scene's fields it computed for it are used again (~3 s a
+    scene); else the item with the most work left that no worker has, else the one with the
+    most left. Within an item the biggest files go first, JPEG 2000 twins after their COGs."""
 
-    def key(spec: FileSpec) -> tuple[int, bool, int]:
-        rows, cols = spec.shape or (0, 0)
-        return items[spec.item_id], spec.kind == "s2-jp2", -rows * cols
+    def __init__(self, specs: Sequence[FileSpec]) -> None:
+        self.left: dict[str, list[FileSpec]] = {}
+        for spec in sorted(specs, key=lambda s: (s.kind == "s2-jp2", -_pixels(s))):
+            self.left.setdefault(spec.item_id, []).append(spec)
+        self.held: dict[int, str] = {}  # lane -> item it works on
 
-    return sorted(specs, key=key)
+    def next(self, lane: int) -> FileSpec | None:
+        if not self.left:
+            return None
+        item = self.held.get(lane)
+        if item not in self.left:
+            free = [i for i in self.left if i not in self.held.values()] or list(self.left)
+            item = max(free, key=lambda i: sum(map(_pixels, self.left[i])))
+            self.held[lane] = item
+        spec = self.left[item].pop(0)
+        if not self.left[item]:
+            del self.left[item]
+        return spec
+
+
+def _pixels(spec: FileSpec) -> int:
+    rows, cols = spec.shape or (0, 0)
+    return rows * cols
 
 
 def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = None,
                desc: str = "asset files") -> int:  # fmt: skip
     """Make every file of ``specs`` missing from ``cache_dir``; return how many were made.
 
-    Raises KeyboardInterrupt after stopping the workers when interrupted.
+    One single-process pool per worker ("lane"), so that this process chooses which worker
+    renders which file (:class:`_Lanes`). Raises KeyboardInterrupt after stopping the workers
+    when interrupted.
     """
-    todo = _order([s for s in specs if not render.cache_path(s, cache_dir).exists()])
+    todo = [s for s in specs if not render.cache_path(s, cache_dir).exists()]
     bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc=desc, unit="file")
     if not todo:
         bar.close()
@@ -118,27 +139,34 @@ def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = No
     # spawn: fresh workers that share no GDAL or thread state with this process.
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    pool = ProcessPoolExecutor(min(jobs or default_jobs(), len(todo)), mp_context=context,
-                               initializer=_init_worker,
-                               initargs=(stop, model.fields_folder()))  # fmt: skip
-    futures: list[Future[bool]] = []
+    lanes = _Lanes(todo)
+    pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_init_worker,
+                                 initargs=(stop, model.fields_folder()))
+             for _ in range(min(jobs or default_jobs(), len(todo)))]  # fmt: skip
+    running: dict[Future[bool], int] = {}
     on_interrupt = signal.getsignal(signal.SIGINT)
+
+    def give(lane: int) -> None:
+        spec = lanes.next(lane)
+        if spec is not None:
+            running[pools[lane].submit(_render, spec, cache_dir)] = lane
+
     try:
-        futures = [pool.submit(_render, spec, cache_dir) for spec in todo]
-        pending: set[Future[bool]] = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for lane in range(len(pools)):
+            give(lane)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
+                lane = running.pop(future)
                 if not future.result():  # a worker saw the Ctrl-C before this process did
                     raise KeyboardInterrupt
                 bar.update()
+                give(lane)
     except BaseException:
         if threading.current_thread() is threading.main_thread():
             # Stopping already: a second Ctrl-C must not cut the workers' clean-up short.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         stop.set()
-        for future in futures:
-            future.cancel()
         # A Ctrl-C in a terminal reaches the workers too; a signal sent to this process alone
         # (kill -INT, a test) is passed on, so the workers stop now instead of finishing.
         for child in multiprocessing.active_children():
@@ -146,7 +174,8 @@ def render_all(specs: Sequence[FileSpec], cache_dir: Path, jobs: int | None = No
                 os.kill(child.pid, signal.SIGINT)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for each in pools:
+            each.shutdown(wait=True, cancel_futures=True)
         bar.close()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, on_interrupt)
