@@ -1,7 +1,8 @@
 """The mirror's generated asset files: valid COGs on the advertised grids, that look like Rhodes.
 
-Renders go into one module-wide folder so each file is made once; only 60 m and 20 m rasters
-are rendered here, except the single full-resolution test marked slow.
+The files are those of the session's mirror cache, so each is made once in the session (the
+build makes the true-colour image the episodes read); besides it, only 60 m and 20 m rasters
+are rendered here.
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ def specs() -> dict[tuple[str, str], Spec]:
 
 @pytest.fixture(scope="module")
 def rendered(specs: dict[tuple[str, str], Spec],
-             tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:  # fmt: skip
-    folder = tmp_path_factory.mktemp("assets")
+             mirror_state_dir: Path) -> Callable[[str, str], Path]:  # fmt: skip
+    """The file as the session's mirror serves it: from its cache, rendered there if it is
+    not yet (by this test, the build or the mirror, whichever asks first)."""
 
     def get(item: str, key: str) -> Path:
-        return render.ensure(specs[(item, key)], folder)
+        return render.ensure(specs[(item, key)], mirror_state_dir / "assets")
 
     return get
 
