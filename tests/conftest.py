@@ -1,10 +1,10 @@
 """Shared fixtures: one offline mirror for the whole session, as the build uses it.
 
-Run on several cores (``pytest -n auto``, as ``make test`` does), the
-controller builds and starts that one mirror while its workers run the tests that need no
-mirror, and announces it once it is ready (``sharing.py``); tests that read the mirror's request
-log take it to themselves for their duration (``quiet_mirror``). The episodes run in any worker,
-and the tests that reuse their executed notebooks wait for them.
+Run on several cores (``pytest -n auto``, as ``make test`` does), the controller builds and
+starts that one mirror while its workers run the tests that need no mirror, and announces it
+once it is ready (``sharing.py``); tests that read the mirror's request log take it to
+themselves for their duration (``quiet_mirror``). The episodes run in any worker, and the tests
+that reuse their executed notebooks wait for them.
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ def _build(state_dir: Path, started: Callable[[subprocess.Popen[str]], None] = l
     cmd = [sys.executable, "-m", "satlesson", "mirror", "build", "--state-dir", str(state_dir)]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         started(proc)
-        out, err = proc.communicate(timeout=1800)
+        try:
+            out, err = proc.communicate(timeout=1800)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
