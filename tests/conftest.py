@@ -157,10 +157,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    fixtures: dict[str, set[str]] = {}
+    fixtures: dict[Path, set[str]] = {}
     for item in items:
-        fixtures.setdefault(item.nodeid.split("::", 1)[0], set()).update(item.fixturenames)
-    items.sort(key=lambda item: _rank(fixtures[item.nodeid.split("::", 1)[0]]))
+        fixtures.setdefault(item.path, set()).update(item.fixturenames)
+    items.sort(key=lambda item: _rank(fixtures[item.path]))
 
 
 _SHARERS = {"mirror_base", "own_state"}

@@ -1,7 +1,7 @@
 """How the suite's xdist workers share (``tests/sharing.py``): a test that reads the mirror's
-request log has it alone, and waits for none that comes after it; the mirror is announced
-whole; an episode run in one worker is read in another, and a failed one is waited for by
-nobody."""
+request log has it alone, and waits for none that comes after it; workers wait for the mirror
+to be announced; an episode run in one worker is read in another, and a failed one is waited
+for by nobody."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_nobody_waits_for_a_failed_run(tmp_path: Path, monkeypatch: pytest.Monke
         store.wait([Path("03-never.md")], timeout=0.5)
 
 
-def test_the_mirror_is_announced_whole(tmp_path: Path) -> None:
+def test_workers_wait_for_the_mirror_to_be_announced(tmp_path: Path) -> None:
     target = tmp_path / "mirror.json"
     threading.Timer(0.3, sharing.announce, (target,), {"base": "http://127.0.0.1:1"}).start()
     assert sharing.announced(target, "the mirror", timeout=10) == {"base": "http://127.0.0.1:1"}

@@ -304,7 +304,7 @@ def test_every_page_passes_axe(page, site: Path, site_url: str, axe_script: Path
     assert len(pages) > 10
     found = {}
     for path in pages:
-        # Loaded, its fonts in and its maths typeset: the page as a reader sees it. (Not
+        # Loaded, its fonts in (and any maths typeset): the page as a reader sees it. (Not
         # "networkidle", which waits 0.5 s on every page after the last request.)
         page.goto(f"{site_url}/{path}", wait_until="load")
         page.evaluate("""() => Promise.all([document.fonts.ready,

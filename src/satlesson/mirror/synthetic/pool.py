@@ -37,10 +37,11 @@ def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
 
-# glibc's malloc options (mallopt(3)) and their values in a worker: allocations below 1 GiB
-# come from the heap, which keeps up to 1 GiB freed (plus 256 MiB of padding) instead of
-# handing it back to the kernel.
-_MALLOPT = ((-3, 1 << 30), (-1, 1 << 30), (-2, 256 << 20))  # MMAP_THRESHOLD, TRIM_, TOP_PAD
+# glibc's mallopt(3) options, as <malloc.h> numbers them, and their values in a worker:
+# allocations below 1 GiB come from the heap, which keeps up to 1 GiB freed (plus 256 MiB of
+# padding) instead of handing it back to the kernel.
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+_MALLOPT = ((M_MMAP_THRESHOLD, 1 << 30), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 256 << 20))
 
 
 def _keep_freed_memory() -> None:
